@@ -1,0 +1,1022 @@
+/* td-token-manager.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-token-manager"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "td-account-lock.h"
+#include "td-error.h"
+#include "td-provider.h"
+#include "td-token-manager.h"
+
+/* How a token is renewed, in order: another process may already have done
+ * it (re-read the keyring under the account lock), then the refresh token,
+ * then a remembered password. Only one renewal per account runs at a time
+ * in this process; later requests wait for it instead of calling the
+ * vendor again. */
+
+struct _TdTokenManager
+{
+  GObject       parent_instance;
+
+  TdTokenStore *store;
+  GHashTable   *renewals;  /* account id → Renewal */
+};
+
+G_DEFINE_FINAL_TYPE (TdTokenManager, td_token_manager, G_TYPE_OBJECT)
+
+typedef struct
+{
+  TdTokenManager  *manager;  /* unowned: a renewal holds a ref through its waiters' tasks */
+  TdAccount       *account;
+  TdProvider      *provider;
+  GPtrArray       *waiters;  /* GTask, each with a Waiter as task data */
+  TdAccountLock   *lock;
+  TdStoredSecrets *secrets;
+  TdTokens        *tokens;   /* the new tokens, once the vendor gave them */
+  guint            min_valid;
+  gboolean         force;
+  gboolean         refresh_rejected;
+  char            *refresh_error;
+} Renewal;
+
+typedef struct
+{
+  guint         min_valid;
+  GCancellable *cancellable;
+  gulong        cancelled_id;
+  gboolean      returned;
+} Waiter;
+
+static void
+waiter_free (Waiter *waiter)
+{
+  if (waiter->cancelled_id != 0)
+    g_cancellable_disconnect (waiter->cancellable, waiter->cancelled_id);
+  g_clear_object (&waiter->cancellable);
+  g_free (waiter);
+}
+
+static void
+renewal_free (Renewal *renewal)
+{
+  g_clear_pointer (&renewal->waiters, g_ptr_array_unref);
+  g_clear_pointer (&renewal->lock, td_account_lock_release);
+  g_clear_pointer (&renewal->secrets, td_stored_secrets_free);
+  g_clear_pointer (&renewal->tokens, td_tokens_free);
+  g_clear_object (&renewal->account);
+  g_free (renewal->refresh_error);
+  g_free (renewal);
+}
+
+static void
+td_token_manager_finalize (GObject *object)
+{
+  TdTokenManager *self = (TdTokenManager *)object;
+
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->renewals, g_hash_table_unref);
+
+  G_OBJECT_CLASS (td_token_manager_parent_class)->finalize (object);
+}
+
+static void
+td_token_manager_class_init (TdTokenManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = td_token_manager_finalize;
+}
+
+static void
+td_token_manager_init (TdTokenManager *self)
+{
+  self->renewals = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+TdTokenManager *
+td_token_manager_new (TdTokenStore *store)
+{
+  TdTokenManager *self;
+
+  g_return_val_if_fail (!store || TD_IS_TOKEN_STORE (store), NULL);
+
+  self = g_object_new (TD_TYPE_TOKEN_MANAGER, NULL);
+  g_set_object (&self->store, store);
+
+  return self;
+}
+
+TdTokenStore *
+td_token_manager_get_store (TdTokenManager *self)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), NULL);
+  return self->store;
+}
+
+static TdProvider *
+lookup_provider (TdAccount  *account,
+                 GError    **error)
+{
+  TdProvider *provider = td_provider_get_for_vendor (td_account_get_vendor (account));
+
+  if (provider == NULL)
+    g_set_error (error, TD_ERROR, TD_ERROR_NOT_SUPPORTED,
+                 _("Token Desk does not know the vendor “%s”"),
+                 td_account_get_vendor (account));
+
+  return provider;
+}
+
+/* Waiters ---------------------------------------------------------------- */
+
+static void
+waiter_return (GTask  *task,
+               char   *token,
+               GError *error)
+{
+  Waiter *waiter = g_task_get_task_data (task);
+
+  if (waiter->returned)
+    {
+      g_free (token);
+      g_clear_error (&error);
+      return;
+    }
+
+  waiter->returned = TRUE;
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, token, (GDestroyNotify)td_secret_free);
+}
+
+static gboolean
+waiter_cancelled_idle (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  waiter_return (task, NULL, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                  _("Operation was cancelled")));
+  return G_SOURCE_REMOVE;
+}
+
+/* The renewal goes on for the others; only this caller stops waiting. The
+ * return is deferred to an idle: a GCancellable handler must not re-enter. */
+static void
+waiter_cancelled_cb (GCancellable *cancellable,
+                     GTask        *task)
+{
+  g_idle_add_full (G_PRIORITY_DEFAULT, waiter_cancelled_idle,
+                   g_object_ref (task), g_object_unref);
+}
+
+static GTask *
+new_waiter (TdTokenManager      *self,
+            guint                min_valid,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data,
+            gpointer             source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Waiter *waiter = g_new0 (Waiter, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  waiter->min_valid = min_valid;
+  g_task_set_task_data (task, waiter, (GDestroyNotify)waiter_free);
+
+  if (cancellable != NULL)
+    {
+      waiter->cancellable = g_object_ref (cancellable);
+      waiter->cancelled_id = g_cancellable_connect (cancellable,
+                                                    G_CALLBACK (waiter_cancelled_cb),
+                                                    task, NULL);
+    }
+
+  return task;
+}
+
+/* Renewal ---------------------------------------------------------------- */
+
+static void
+renewal_complete (Renewal *renewal,
+                  GError  *error)
+{
+  TdTokenManager *self = renewal->manager;
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&renewal->waiters);
+
+  g_hash_table_remove (self->renewals, td_account_get_id (renewal->account));
+  /* Let other processes in before telling our callers. */
+  g_clear_pointer (&renewal->lock, td_account_lock_release);
+
+  if (error != NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Renewing account %s failed: %s",
+                 td_account_get_id (renewal->account), td_error_code_to_string (error->code));
+      td_account_set_error (renewal->account, error);
+    }
+
+  td_account_set_busy (renewal->account, FALSE);
+
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      GTask *task = g_ptr_array_index (waiters, i);
+      Waiter *waiter = g_task_get_task_data (task);
+
+      if (error != NULL)
+        waiter_return (task, NULL, g_error_copy (error));
+      else if (td_account_has_valid_token (renewal->account, waiter->min_valid))
+        waiter_return (task, td_account_dup_hand_out_token (renewal->account), NULL);
+      else
+        waiter_return (task, NULL,
+                       g_error_new (TD_ERROR, TD_ERROR_INVALID_RESPONSE,
+                                    _("%s issued a token that expires too soon to be used"),
+                                    td_provider_get_display_name (renewal->provider)));
+    }
+
+  g_clear_error (&error);
+  renewal_free (renewal);
+}
+
+static void
+saved_tokens_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The vendor may already have invalidated the old tokens (Cover Whale):
+   * the new ones stay in memory so this process can go on, and the account
+   * says the keyring failed. The keyring keeps the items it had. */
+  td_account_set_tokens (renewal->account, renewal->tokens);
+
+  if (!td_token_store_save_tokens_finish (TD_TOKEN_STORE (object), result, &error))
+    {
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  renewal_complete (renewal, NULL);
+}
+
+static void
+renewal_got_tokens (Renewal  *renewal,
+                    TdTokens *tokens)
+{
+  TdTokenManager *self = renewal->manager;
+
+  /* A vendor that did not rotate keeps the refresh token we used. */
+  if (tokens->refresh_token == NULL && renewal->secrets && renewal->secrets->tokens)
+    tokens->refresh_token = g_strdup (renewal->secrets->tokens->refresh_token);
+
+  renewal->tokens = tokens;
+
+  if (self->store == NULL)
+    {
+      td_account_set_tokens (renewal->account, renewal->tokens);
+      renewal_complete (renewal, NULL);
+      return;
+    }
+
+  td_token_store_save_tokens_async (self->store, renewal->account, renewal->tokens,
+                                    NULL, saved_tokens_cb, renewal);
+}
+
+static void
+login_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+  TdTokens *tokens;
+
+  tokens = td_provider_login_finish (TD_PROVIDER (object), result, &error);
+  if (tokens == NULL)
+    {
+      /* A remembered password the vendor no longer accepts: the user has
+       * to type the new one. */
+      if (g_error_matches (error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS))
+        {
+          renewal_complete (renewal,
+                            g_error_new (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                                         _("The remembered password no longer works: %s"),
+                                         error->message));
+          return;
+        }
+
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  renewal_got_tokens (renewal, tokens);
+}
+
+static void
+renewal_try_password (Renewal *renewal)
+{
+  const char *password = renewal->secrets ? renewal->secrets->password : NULL;
+
+  if (password == NULL)
+    {
+      GError *error;
+
+      if (renewal->refresh_error != NULL)
+        error = g_error_new (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                             _("Sign in again: %s"), renewal->refresh_error);
+      else
+        error = g_error_new (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                             _("Sign in again to get a new token from %s"),
+                             td_provider_get_display_name (renewal->provider));
+      renewal_complete (renewal, error);
+      return;
+    }
+
+  g_debug ("Renewing account %s with the remembered password",
+           td_account_get_id (renewal->account));
+  td_provider_login_async (renewal->provider, renewal->account, password, NULL,
+                           NULL, login_cb, renewal);
+}
+
+static void
+refresh_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+  TdTokens *tokens;
+
+  tokens = td_provider_refresh_finish (TD_PROVIDER (object), result, &error);
+  if (tokens == NULL)
+    {
+      /* Only a rejected refresh token falls back to the password: a vendor
+       * that is down would reject the password just the same. */
+      if (g_error_matches (error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN) ||
+          g_error_matches (error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS))
+        {
+          renewal->refresh_error = g_strdup (error->message);
+          renewal_try_password (renewal);
+          return;
+        }
+
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  renewal_got_tokens (renewal, tokens);
+}
+
+/* With whatever the keyring (or memory) holds, decide how to go on. */
+static void
+renewal_continue (Renewal *renewal)
+{
+  const TdTokens *stored = renewal->secrets ? renewal->secrets->tokens : NULL;
+
+  if (td_account_get_admin_token (renewal->account))
+    {
+      /* Administrative tokens are pasted by the user; nothing renews them. */
+      if (renewal->secrets && renewal->secrets->admin_token)
+        {
+          g_autoptr(TdTokens) tokens = td_tokens_new ();
+
+          tokens->access_token = g_strdup (renewal->secrets->admin_token);
+          tokens->expires_at = TD_EXPIRES_NEVER;
+          td_account_set_tokens (renewal->account, tokens);
+          renewal_complete (renewal, NULL);
+        }
+      else
+        renewal_complete (renewal,
+                          g_error_new_literal (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                                               _("Paste the administrative token again")));
+      return;
+    }
+
+  /* Another process renewed while we waited for the lock. */
+  if (stored != NULL && stored->access_token != NULL && !renewal->force)
+    {
+      td_account_set_tokens (renewal->account, stored);
+      if (td_account_has_valid_token (renewal->account, renewal->min_valid))
+        {
+          g_debug ("Account %s: the keyring already holds a fresh token",
+                   td_account_get_id (renewal->account));
+          renewal_complete (renewal, NULL);
+          return;
+        }
+    }
+
+  if (stored != NULL && stored->refresh_token != NULL &&
+      td_provider_has_feature (renewal->provider, TD_PROVIDER_FEATURE_REFRESH_TOKEN))
+    {
+      g_debug ("Refreshing account %s", td_account_get_id (renewal->account));
+      td_provider_refresh_async (renewal->provider, renewal->account, stored->refresh_token,
+                                 NULL, refresh_cb, renewal);
+      return;
+    }
+
+  renewal_try_password (renewal);
+}
+
+static void
+loaded_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  renewal->secrets = td_token_store_load_finish (TD_TOKEN_STORE (object), result, &error);
+  if (renewal->secrets == NULL)
+    {
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  renewal_continue (renewal);
+}
+
+static void
+locked_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  renewal->lock = td_account_lock_acquire_finish (result, &error);
+  if (renewal->lock == NULL)
+    {
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  td_token_store_load_async (renewal->manager->store, renewal->account, NULL, loaded_cb, renewal);
+}
+
+static void
+renewal_start (Renewal *renewal)
+{
+  TdTokenManager *self = renewal->manager;
+
+  td_account_set_busy (renewal->account, TRUE);
+
+  if (self->store != NULL)
+    {
+      td_account_lock_acquire_async (td_account_get_id (renewal->account), NULL,
+                                     locked_cb, renewal);
+      return;
+    }
+
+  /* Memory only: what the account holds is all there is. */
+  renewal->secrets = g_new0 (TdStoredSecrets, 1);
+  if (td_account_peek_tokens (renewal->account) != NULL)
+    renewal->secrets->tokens = td_tokens_copy (td_account_peek_tokens (renewal->account));
+
+  renewal_continue (renewal);
+}
+
+static void
+join_or_start_renewal (TdTokenManager *self,
+                       TdAccount      *account,
+                       TdProvider     *provider,
+                       GTask          *task,
+                       gboolean        force)
+{
+  Waiter *waiter = g_task_get_task_data (task);
+  Renewal *renewal;
+
+  renewal = g_hash_table_lookup (self->renewals, td_account_get_id (account));
+  if (renewal != NULL)
+    {
+      g_debug ("Account %s: joining the renewal in flight", td_account_get_id (account));
+      renewal->min_valid = MAX (renewal->min_valid, waiter->min_valid);
+      g_ptr_array_add (renewal->waiters, task);
+      return;
+    }
+
+  renewal = g_new0 (Renewal, 1);
+  renewal->manager = self;
+  renewal->account = g_object_ref (account);
+  renewal->provider = provider;
+  renewal->min_valid = waiter->min_valid;
+  renewal->force = force;
+  renewal->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (renewal->waiters, task);
+  g_hash_table_insert (self->renewals, (gpointer)td_account_get_id (account), renewal);
+
+  renewal_start (renewal);
+}
+
+void
+td_token_manager_get_token_async (TdTokenManager      *self,
+                                  TdAccount           *account,
+                                  guint                min_valid,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GError) error = NULL;
+  TdProvider *provider;
+  GTask *task;
+
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = new_waiter (self, min_valid, cancellable, callback, user_data,
+                     td_token_manager_get_token_async);
+
+  if (!(provider = lookup_provider (account, &error)))
+    {
+      waiter_return (task, NULL, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+
+  /* The common case: a token in memory, no renewal in flight. */
+  if (td_account_has_valid_token (account, min_valid) &&
+      !g_hash_table_contains (self->renewals, td_account_get_id (account)))
+    {
+      waiter_return (task, td_account_dup_hand_out_token (account), NULL);
+      g_object_unref (task);
+      return;
+    }
+
+  join_or_start_renewal (self, account, provider, task, FALSE);
+}
+
+char *
+td_token_manager_get_token_finish (TdTokenManager  *self,
+                                   GAsyncResult    *result,
+                                   GError         **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+renew_done_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(TdSecret) token = NULL;
+
+  token = td_token_manager_get_token_finish (TD_TOKEN_MANAGER (object), result, &error);
+  if (token == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+td_token_manager_renew_async (TdTokenManager      *self,
+                              TdAccount           *account,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GError) error = NULL;
+  TdProvider *provider;
+  GTask *outer;
+  GTask *task;
+
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  outer = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, td_token_manager_renew_async);
+
+  task = new_waiter (self, 0, cancellable, renew_done_cb, outer, td_token_manager_get_token_async);
+  if (!(provider = lookup_provider (account, &error)))
+    {
+      waiter_return (task, NULL, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+
+  join_or_start_renewal (self, account, provider, task, TRUE);
+}
+
+gboolean
+td_token_manager_renew_finish (TdTokenManager  *self,
+                               GAsyncResult    *result,
+                               GError         **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Sign in ---------------------------------------------------------------- */
+
+typedef struct
+{
+  TdAccount     *account;
+  TdProvider    *provider;
+  TdAccountLock *lock;
+  TdTokens      *tokens;
+  char          *password;
+  char          *new_password;
+} SignIn;
+
+static void
+sign_in_free (SignIn *sign_in)
+{
+  g_clear_object (&sign_in->account);
+  g_clear_pointer (&sign_in->lock, td_account_lock_release);
+  g_clear_pointer (&sign_in->tokens, td_tokens_free);
+  td_secret_free (sign_in->password);
+  td_secret_free (sign_in->new_password);
+  g_free (sign_in);
+}
+
+static void
+sign_in_fail (GTask  *task,
+              GError *error)
+{
+  SignIn *sign_in = g_task_get_task_data (task);
+
+  td_account_set_busy (sign_in->account, FALSE);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    td_account_set_error (sign_in->account, error);
+  g_task_return_error (task, error);
+}
+
+static void
+sign_in_password_saved_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SignIn *sign_in = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error))
+    {
+      sign_in_fail (task, g_steal_pointer (&error));
+      return;
+    }
+
+  td_account_set_busy (sign_in->account, FALSE);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+sign_in_tokens_saved_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SignIn *sign_in = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  const char *password;
+
+  td_account_set_tokens (sign_in->account, sign_in->tokens);
+
+  if (!td_token_store_save_tokens_finish (TD_TOKEN_STORE (object), result, &error))
+    {
+      sign_in_fail (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_clear_pointer (&sign_in->lock, td_account_lock_release);
+
+  /* Unticking "remember password" forgets the one stored before. */
+  password = sign_in->new_password ? sign_in->new_password : sign_in->password;
+  td_token_store_save_secret_async (TD_TOKEN_STORE (object), sign_in->account,
+                                    TD_SECRET_KIND_PASSWORD,
+                                    td_account_get_remember_password (sign_in->account)
+                                      ? password : NULL,
+                                    g_task_get_cancellable (task),
+                                    sign_in_password_saved_cb,
+                                    g_object_ref (task));
+}
+
+static void
+sign_in_login_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SignIn *sign_in = g_task_get_task_data (task);
+  TdTokenManager *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  sign_in->tokens = td_provider_login_finish (TD_PROVIDER (object), result, &error);
+  if (sign_in->tokens == NULL)
+    {
+      sign_in_fail (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (self->store == NULL)
+    {
+      td_account_set_tokens (sign_in->account, sign_in->tokens);
+      td_account_set_busy (sign_in->account, FALSE);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* Not cancellable any more: the vendor has issued the tokens, and for
+   * Cover Whale invalidated the old ones. */
+  td_token_store_save_tokens_async (self->store, sign_in->account, sign_in->tokens,
+                                    NULL, sign_in_tokens_saved_cb, g_object_ref (task));
+}
+
+static void
+sign_in_locked_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SignIn *sign_in = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  sign_in->lock = td_account_lock_acquire_finish (result, &error);
+  if (sign_in->lock == NULL)
+    {
+      sign_in_fail (task, g_steal_pointer (&error));
+      return;
+    }
+
+  td_provider_login_async (sign_in->provider, sign_in->account,
+                           sign_in->password, sign_in->new_password,
+                           g_task_get_cancellable (task),
+                           sign_in_login_cb, g_object_ref (task));
+}
+
+void
+td_token_manager_sign_in_async (TdTokenManager      *self,
+                                TdAccount           *account,
+                                const char          *password,
+                                const char          *new_password,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  SignIn *sign_in;
+
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (password != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_manager_sign_in_async);
+
+  sign_in = g_new0 (SignIn, 1);
+  sign_in->account = g_object_ref (account);
+  sign_in->password = g_strdup (password);
+  sign_in->new_password = g_strdup (new_password);
+  g_task_set_task_data (task, sign_in, (GDestroyNotify)sign_in_free);
+
+  if (!(sign_in->provider = lookup_provider (account, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  td_account_set_busy (account, TRUE);
+
+  if (self->store != NULL)
+    td_account_lock_acquire_async (td_account_get_id (account), cancellable,
+                                   sign_in_locked_cb, g_steal_pointer (&task));
+  else
+    td_provider_login_async (sign_in->provider, account, password, new_password,
+                             cancellable, sign_in_login_cb, g_steal_pointer (&task));
+}
+
+gboolean
+td_token_manager_sign_in_finish (TdTokenManager  *self,
+                                 GAsyncResult    *result,
+                                 GError         **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Administrative token --------------------------------------------------- */
+
+static void
+admin_token_saved_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TdTokens *tokens = g_task_get_task_data (task);
+  TdAccount *account = g_object_get_data (G_OBJECT (task), "account");
+  g_autoptr(GError) error = NULL;
+
+  if (!td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error))
+    {
+      td_account_set_error (account, error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  td_account_set_tokens (account, tokens);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+td_token_manager_set_admin_token_async (TdTokenManager      *self,
+                                        TdAccount           *account,
+                                        const char          *admin_token,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  TdTokens *tokens;
+
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (admin_token != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_manager_set_admin_token_async);
+  g_object_set_data_full (G_OBJECT (task), "account", g_object_ref (account), g_object_unref);
+
+  tokens = td_tokens_new ();
+  tokens->access_token = g_strstrip (g_strdup (admin_token));
+  tokens->expires_at = TD_EXPIRES_NEVER;
+  g_task_set_task_data (task, tokens, (GDestroyNotify)td_tokens_free);
+
+  if (*tokens->access_token == '\0')
+    {
+      g_task_return_new_error (task, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
+                               _("The administrative token is empty"));
+      return;
+    }
+
+  td_account_set_admin_token (account, TRUE);
+
+  if (self->store == NULL)
+    {
+      td_account_set_tokens (account, tokens);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  td_token_store_save_secret_async (self->store, account, TD_SECRET_KIND_ADMIN_TOKEN,
+                                    tokens->access_token, cancellable,
+                                    admin_token_saved_cb, g_steal_pointer (&task));
+}
+
+gboolean
+td_token_manager_set_admin_token_finish (TdTokenManager  *self,
+                                         GAsyncResult    *result,
+                                         GError         **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Load ------------------------------------------------------------------- */
+
+static void
+load_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TdAccount *account = g_task_get_task_data (task);
+  g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autoptr(GError) error = NULL;
+
+  secrets = td_token_store_load_finish (TD_TOKEN_STORE (object), result, &error);
+  if (secrets == NULL)
+    {
+      td_account_set_error (account, error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (td_account_get_admin_token (account) && secrets->admin_token != NULL)
+    {
+      g_autoptr(TdTokens) tokens = td_tokens_new ();
+
+      tokens->access_token = g_strdup (secrets->admin_token);
+      tokens->expires_at = TD_EXPIRES_NEVER;
+      td_account_set_tokens (account, tokens);
+    }
+  else if (secrets->tokens != NULL)
+    td_account_set_tokens (account, secrets->tokens);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+td_token_manager_load_async (TdTokenManager      *self,
+                             TdAccount           *account,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_manager_load_async);
+  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
+
+  if (self->store == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  td_token_store_load_async (self->store, account, cancellable, load_cb, g_steal_pointer (&task));
+}
+
+gboolean
+td_token_manager_load_finish (TdTokenManager  *self,
+                              GAsyncResult    *result,
+                              GError         **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Sign out / remove ------------------------------------------------------ */
+
+static void
+cleared_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TdAccount *account = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!td_token_store_clear_finish (TD_TOKEN_STORE (object), result, &error))
+    {
+      td_account_set_error (account, error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  td_account_clear_tokens (account);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+td_token_manager_sign_out_async (TdTokenManager      *self,
+                                 TdAccount           *account,
+                                 gboolean             remove,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_manager_sign_out_async);
+  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
+
+  if (self->store == NULL)
+    {
+      td_account_clear_tokens (account);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  td_token_store_clear_async (self->store, td_account_get_id (account), remove,
+                              cancellable, cleared_cb, g_steal_pointer (&task));
+}
+
+gboolean
+td_token_manager_sign_out_finish (TdTokenManager  *self,
+                                  GAsyncResult    *result,
+                                  GError         **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
