@@ -37,6 +37,7 @@ typedef struct
   GCancellable  *caller_cancellable;
   gulong         caller_handler;
   guint          deadline_id;
+  gboolean       deadline_armed;
   gboolean       timed_out;
   char          *vendor_label;
   guint          timeout;
@@ -49,6 +50,8 @@ request_free (Request *req)
     g_cancellable_disconnect (req->caller_cancellable, req->caller_handler);
   g_clear_handle_id (&req->deadline_id, g_source_remove);
   g_clear_object (&req->caller_cancellable);
+  if (req->message != NULL)
+    g_signal_handlers_disconnect_by_data (req->message, req);
   g_clear_object (&req->message);
   g_clear_object (&req->stream);
   g_clear_object (&req->cancellable);
@@ -199,6 +202,37 @@ deadline_cb (gpointer user_data)
   g_cancellable_cancel (req->cancellable);
 
   return G_SOURCE_REMOVE;
+}
+
+/* The deadline runs from the moment this request opens a connection or
+ * gets one, not from when it was queued: behind max-conns-per-host, many
+ * accounts renewing at once wait for each other, and that wait says
+ * nothing about the vendor. It stays bounded, since every request ahead
+ * in the queue is. A restarted message keeps its first deadline. */
+static void
+arm_deadline (Request *req)
+{
+  if (req->deadline_armed)
+    return;
+
+  req->deadline_armed = TRUE;
+  req->deadline_id = g_timeout_add_seconds (req->timeout, deadline_cb, req);
+}
+
+static void
+message_starting_cb (SoupMessage *message,
+                     Request     *req)
+{
+  arm_deadline (req);
+}
+
+static void
+message_network_event_cb (SoupMessage        *message,
+                          GSocketClientEvent  event,
+                          GIOStream          *connection,
+                          Request            *req)
+{
+  arm_deadline (req);
 }
 
 /* Turns a transport failure into something a person can act on. */
@@ -438,7 +472,8 @@ td_http_client_request_async (TdHttpClient        *self,
                                                    req->cancellable, NULL);
     }
 
-  req->deadline_id = g_timeout_add_seconds (self->timeout, deadline_cb, req);
+  g_signal_connect (req->message, "network-event", G_CALLBACK (message_network_event_cb), req);
+  g_signal_connect (req->message, "starting", G_CALLBACK (message_starting_cb), req);
 
   /* Only the path: a query may hold a username, a body may hold a password. */
   g_debug ("%s %s%s", method, g_uri_get_host (uri), g_uri_get_path (uri));

@@ -1,0 +1,340 @@
+/* td-test-util.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "td-test-util.h"
+#include "td-vendors.h"
+
+void
+td_test_init (int    *argc,
+              char ***argv)
+{
+  /* Each test gets its own HOME and XDG folders, removed afterwards. */
+  g_test_init (argc, argv, NULL);
+  td_vendors_init ();
+}
+
+static gboolean
+wait_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+td_test_wait_until (TdTestCondition condition,
+                    gpointer        user_data,
+                    guint           timeout_ms)
+{
+  g_autoptr(GSource) source = g_timeout_source_new (timeout_ms);
+  gboolean timed_out = FALSE;
+  gboolean met;
+
+  g_source_set_callback (source, wait_timeout_cb, &timed_out, NULL);
+  g_source_attach (source, NULL);
+
+  while (!(met = condition (user_data)) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_destroy (source);
+  return met;
+}
+
+static gboolean
+never (gpointer user_data)
+{
+  return FALSE;
+}
+
+void
+td_test_run_for (guint ms)
+{
+  td_test_wait_until (never, NULL, ms);
+}
+
+void
+td_test_result_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+}
+
+static gboolean
+slot_is_set (gpointer user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  return *slot != NULL;
+}
+
+GAsyncResult *
+td_test_wait_result (GAsyncResult **slot)
+{
+  if (!td_test_wait_until (slot_is_set, slot, TD_TEST_WAIT_SECONDS * 1000))
+    g_error ("no answer within %d seconds", TD_TEST_WAIT_SECONDS);
+
+  return g_steal_pointer (slot);
+}
+
+TdProvider *
+td_test_provider (const char *vendor)
+{
+  TdProvider *provider = td_provider_get_for_vendor (vendor);
+
+  g_assert_nonnull (provider);
+  return provider;
+}
+
+TdAccount *
+td_test_account_new (TdTestSim  *sim,
+                     const char *vendor,
+                     const char *username)
+{
+  TdAccount *account = td_account_new (NULL, vendor);
+  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
+
+  td_account_set_endpoint (account, base);
+  td_account_set_username (account, username);
+  td_account_set_display_name (account, username);
+
+  return account;
+}
+
+TdTokens *
+td_test_login (TdAccount   *account,
+               const char  *password,
+               const char  *new_password,
+               GError     **error)
+{
+  TdProvider *provider = td_test_provider (td_account_get_vendor (account));
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  td_provider_login_async (provider, account, password, new_password, NULL,
+                           td_test_result_cb, &slot);
+  result = td_test_wait_result (&slot);
+
+  return td_provider_login_finish (provider, result, error);
+}
+
+TdTokens *
+td_test_refresh (TdAccount   *account,
+                 const char  *refresh_token,
+                 GError     **error)
+{
+  TdProvider *provider = td_test_provider (td_account_get_vendor (account));
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  td_provider_refresh_async (provider, account, refresh_token, NULL, td_test_result_cb, &slot);
+  result = td_test_wait_result (&slot);
+
+  return td_provider_refresh_finish (provider, result, error);
+}
+
+gboolean
+td_test_request_password_reset (TdAccount  *account,
+                                GError    **error)
+{
+  TdProvider *provider = td_test_provider (td_account_get_vendor (account));
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  td_provider_request_password_reset_async (provider, account, NULL, td_test_result_cb, &slot);
+  result = td_test_wait_result (&slot);
+
+  return td_provider_request_password_reset_finish (provider, result, error);
+}
+
+gboolean
+td_test_reset_password (TdAccount   *account,
+                        const char  *code,
+                        const char  *new_password,
+                        GError     **error)
+{
+  TdProvider *provider = td_test_provider (td_account_get_vendor (account));
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  td_provider_reset_password_async (provider, account, code, new_password, NULL,
+                                    td_test_result_cb, &slot);
+  result = td_test_wait_result (&slot);
+
+  return td_provider_reset_password_finish (provider, result, error);
+}
+
+gboolean
+td_test_manager_sign_in (TdTokenManager  *manager,
+                         TdAccount       *account,
+                         const char      *password,
+                         GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  td_token_manager_sign_in_async (manager, account, password, NULL, NULL,
+                                  td_test_result_cb, &slot);
+  result = td_test_wait_result (&slot);
+
+  return td_token_manager_sign_in_finish (manager, result, error);
+}
+
+gboolean
+td_test_manager_renew (TdTokenManager  *manager,
+                       TdAccount       *account,
+                       GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  td_token_manager_renew_async (manager, account, NULL, td_test_result_cb, &slot);
+  result = td_test_wait_result (&slot);
+
+  return td_token_manager_renew_finish (manager, result, error);
+}
+
+char *
+td_test_manager_get_token (TdTokenManager  *manager,
+                           TdAccount       *account,
+                           guint            min_valid,
+                           GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  td_token_manager_get_token_async (manager, account, min_valid, NULL, td_test_result_cb, &slot);
+  result = td_test_wait_result (&slot);
+
+  return td_token_manager_get_token_finish (manager, result, error);
+}
+
+guint
+td_test_use_token (TdTestSim    *sim,
+                   const char   *vendor,
+                   const char   *header_name,
+                   const char   *header_value,
+                   JsonObject  **body_out)
+{
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
+  g_autofree char *url = NULL;
+
+  if (g_str_equal (vendor, "coverwhale"))
+    {
+      g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+
+      url = g_strconcat (base, "/getindication", NULL);
+      msg = soup_message_new ("POST", url);
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    }
+  else
+    {
+      if (g_str_equal (vendor, "couchdrop"))
+        url = g_strconcat (base, "/manage/account", NULL);
+      else if (g_str_equal (vendor, "senmo"))
+        url = g_strconcat (base, "/v1/me", NULL);
+      else if (g_str_equal (vendor, "logware"))
+        url = g_strconcat (base, "/api/users/me", NULL);
+      else
+        g_assert_not_reached ();
+      msg = soup_message_new ("GET", url);
+    }
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), header_name, header_value);
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+
+  if (body_out != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonNode *root;
+
+      *body_out = NULL;
+      if (json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
+                                      g_bytes_get_size (answer), NULL) &&
+          (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+        *body_out = json_object_ref (json_node_get_object (root));
+    }
+
+  return soup_message_get_status (msg);
+}
+
+guint
+td_test_use_token_as_provider (TdTestSim  *sim,
+                               const char *vendor,
+                               const char *token)
+{
+  TdProvider *provider = td_test_provider (vendor);
+  g_autofree char *value = td_provider_format_header_value (provider, token);
+
+  return td_test_use_token (sim, vendor, td_provider_get_header_name (provider), value, NULL);
+}
+
+JsonObject *
+td_test_sim_last (TdTestSim  *sim,
+                  const char *vendor)
+{
+  g_autofree char *path = g_strconcat ("/_sim/last?vendor=", vendor, NULL);
+  g_autoptr(JsonNode) answer = td_test_sim_control (sim, "GET", path, NULL);
+
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (answer));
+  return json_object_ref (json_node_get_object (answer));
+}
+
+gint64
+td_test_now (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+gboolean
+td_test_tokens_equal (const TdTokens *a,
+                      const TdTokens *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+
+  return g_strcmp0 (a->access_token, b->access_token) == 0 &&
+         g_strcmp0 (a->id_token, b->id_token) == 0 &&
+         g_strcmp0 (a->refresh_token, b->refresh_token) == 0 &&
+         a->expires_at == b->expires_at;
+}
+
+void
+td_test_assert_td_error_impl (const char   *strloc,
+                              const GError *error,
+                              TdError       code,
+                              const char   *vendor_name,
+                              const char   *text)
+{
+  if (error == NULL)
+    g_error ("%s: expected TD_ERROR %s, got no error", strloc, td_error_code_to_string (code));
+
+  g_test_message ("%s: %s", td_error_code_to_string (error->code), error->message);
+
+  if (error->domain != TD_ERROR || error->code != (int) code)
+    g_error ("%s: expected TD_ERROR %s, got %s %d (%s): %s", strloc,
+             td_error_code_to_string (code), g_quark_to_string (error->domain), error->code,
+             error->domain == TD_ERROR ? td_error_code_to_string (error->code) : "-",
+             error->message);
+
+  if (vendor_name != NULL && strstr (error->message, vendor_name) == NULL)
+    g_error ("%s: the message does not name %s: %s", strloc, vendor_name, error->message);
+
+  if (text != NULL && strstr (error->message, text) == NULL)
+    g_error ("%s: the message does not contain “%s”: %s", strloc, text, error->message);
+}

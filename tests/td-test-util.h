@@ -1,0 +1,114 @@
+/* td-test-util.h: what the core and vendor tests share
+ *
+ * Test-only: helpers assert instead of reporting errors. Every wait on the
+ * main loop is bounded by a timeout source.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "td-account.h"
+#include "td-error.h"
+#include "td-provider.h"
+#include "td-test-sim.h"
+#include "td-token-manager.h"
+#include "td-tokens.h"
+
+G_BEGIN_DECLS
+
+/* Long enough for a 2 s client timeout plus slack, short enough that a
+ * hung test fails instead of stalling the suite. */
+#define TD_TEST_WAIT_SECONDS 20
+
+#define TD_TEST_VENDORS { "coverwhale", "couchdrop", "senmo", "logware" }
+
+typedef gboolean (*TdTestCondition) (gpointer user_data);
+
+/* g_test_init (with the isolated directories option) + td_vendors_init. */
+void        td_test_init              (int                *argc,
+                                       char             ***argv);
+
+/* Runs the default main context until condition holds; FALSE on timeout. */
+gboolean    td_test_wait_until        (TdTestCondition     condition,
+                                       gpointer            user_data,
+                                       guint               timeout_ms);
+/* Runs the default main context for ms milliseconds. */
+void        td_test_run_for           (guint               ms);
+
+/* GAsyncReadyCallback storing a ref of the result in *(GAsyncResult **) user_data. */
+void        td_test_result_cb         (GObject            *source,
+                                       GAsyncResult       *result,
+                                       gpointer            user_data);
+/* Waits (bounded) until *slot is set; asserts it was. Returns it, transfer full. */
+GAsyncResult *td_test_wait_result     (GAsyncResult      **slot);
+
+TdProvider *td_test_provider          (const char         *vendor);
+/* An account of vendor pointing at the simulator, with a username. */
+TdAccount  *td_test_account_new       (TdTestSim          *sim,
+                                       const char         *vendor,
+                                       const char         *username);
+
+/* Provider calls, synchronously. */
+TdTokens   *td_test_login             (TdAccount          *account,
+                                       const char         *password,
+                                       const char         *new_password,
+                                       GError            **error);
+TdTokens   *td_test_refresh           (TdAccount          *account,
+                                       const char         *refresh_token,
+                                       GError            **error);
+gboolean    td_test_request_password_reset (TdAccount     *account,
+                                            GError       **error);
+gboolean    td_test_reset_password    (TdAccount          *account,
+                                       const char         *code,
+                                       const char         *new_password,
+                                       GError            **error);
+
+/* Token manager calls, synchronously. */
+gboolean    td_test_manager_sign_in   (TdTokenManager     *manager,
+                                       TdAccount          *account,
+                                       const char         *password,
+                                       GError            **error);
+gboolean    td_test_manager_renew     (TdTokenManager     *manager,
+                                       TdAccount          *account,
+                                       GError            **error);
+char       *td_test_manager_get_token (TdTokenManager     *manager,
+                                       TdAccount          *account,
+                                       guint               min_valid,
+                                       GError            **error);
+
+/* Calls the vendor's protected endpoint on the simulator with token in the
+ * vendor's header, through a plain SoupSession; returns the HTTP status.
+ * When body_out is set, it gets the answer's JSON object (or NULL). */
+guint       td_test_use_token         (TdTestSim          *sim,
+                                       const char         *vendor,
+                                       const char         *header_name,
+                                       const char         *header_value,
+                                       JsonObject        **body_out);
+/* The same, with the provider's own header name and value format. */
+guint       td_test_use_token_as_provider (TdTestSim      *sim,
+                                           const char     *vendor,
+                                           const char     *token);
+
+/* What the simulator saw last on a vendor's auth endpoint (GET /_sim/last). */
+JsonObject *td_test_sim_last          (TdTestSim          *sim,
+                                       const char         *vendor);
+
+/* Seconds since the epoch, as the account computes expiry. */
+gint64      td_test_now               (void);
+
+gboolean    td_test_tokens_equal      (const TdTokens     *a,
+                                       const TdTokens     *b);
+
+/* Asserts error is TD_ERROR code and its message names the vendor and,
+ * when given, contains text. */
+#define td_test_assert_td_error(error, code, vendor_name, text) \
+  td_test_assert_td_error_impl (G_STRLOC, (error), (code), (vendor_name), (text))
+void        td_test_assert_td_error_impl (const char      *strloc,
+                                          const GError    *error,
+                                          TdError          code,
+                                          const char      *vendor_name,
+                                          const char      *text);
+
+G_END_DECLS
