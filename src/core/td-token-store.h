@@ -71,6 +71,19 @@ gboolean         td_token_store_save_secret_finish  (TdTokenStore        *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
 
+/* Before a vendor call whose tokens will have to be stored: fails with
+ * TD_ERROR_KEYRING_UNAVAILABLE when there is no keyring, or when Token
+ * Desk's items in it are locked and stay so (this asks to unlock them, as
+ * a store would). A locked keyring holding none of our items yet is only
+ * found out by the store itself. */
+void             td_token_store_check_async         (TdTokenStore        *self,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+gboolean         td_token_store_check_finish        (TdTokenStore        *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+
 /* Sign out: the refresh and access tokens go, the password stays.
  * Remove (all = TRUE): every item of the account goes. */
 void             td_token_store_clear_async         (TdTokenStore        *self,

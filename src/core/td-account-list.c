@@ -1,0 +1,894 @@
+/* td-account-list.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-account-list"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "td-account-list.h"
+#include "td-error.h"
+
+/* The file, for a person reading it:
+ *
+ *   [TokenDesk]
+ *   version=1
+ *
+ *   [0b8e…-uuid]
+ *   name=Work
+ *   vendor=coverwhale
+ *   username=alice
+ *   endpoint=sandbox
+ *   …
+ *
+ * One group per account, named by its id (the keyring items carry the same
+ * id). Nothing secret goes here, ever: the keyring has the rest. */
+
+#define MAIN_GROUP "TokenDesk"
+
+struct _TdAccountList
+{
+  GObject    parent_instance;
+
+  GFile     *file;
+  GPtrArray *accounts;   /* TdAccount, in file order */
+
+  gboolean   loaded;     /* a load succeeded, or found no file */
+  gboolean   read_only;  /* the last load failed: never write over that file */
+
+  gboolean   saving;
+  GPtrArray *queued;     /* GTask: saves asked for while one was being written */
+};
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TdAccountList, td_account_list, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+enum {
+  PROP_0,
+  PROP_READ_ONLY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static GType
+get_item_type (GListModel *model)
+{
+  return TD_TYPE_ACCOUNT;
+}
+
+static guint
+get_n_items (GListModel *model)
+{
+  return TD_ACCOUNT_LIST (model)->accounts->len;
+}
+
+static gpointer
+get_item (GListModel *model,
+          guint       position)
+{
+  TdAccountList *self = TD_ACCOUNT_LIST (model);
+
+  if (position >= self->accounts->len)
+    return NULL;
+
+  return g_object_ref (g_ptr_array_index (self->accounts, position));
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = get_item_type;
+  iface->get_n_items = get_n_items;
+  iface->get_item = get_item;
+}
+
+static void
+td_account_list_dispose (GObject *object)
+{
+  TdAccountList *self = (TdAccountList *)object;
+
+  if (self->accounts != NULL)
+    g_ptr_array_set_size (self->accounts, 0);
+
+  G_OBJECT_CLASS (td_account_list_parent_class)->dispose (object);
+}
+
+static void
+td_account_list_finalize (GObject *object)
+{
+  TdAccountList *self = (TdAccountList *)object;
+
+  g_clear_object (&self->file);
+  g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  g_clear_pointer (&self->queued, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (td_account_list_parent_class)->finalize (object);
+}
+
+static void
+td_account_list_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  TdAccountList *self = TD_ACCOUNT_LIST (object);
+
+  switch (prop_id)
+    {
+    case PROP_READ_ONLY:
+      g_value_set_boolean (value, self->read_only);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+td_account_list_class_init (TdAccountListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = td_account_list_dispose;
+  object_class->finalize = td_account_list_finalize;
+  object_class->get_property = td_account_list_get_property;
+
+  /* TRUE after a failed load: the file is kept as it is and not saved over. */
+  properties[PROP_READ_ONLY] =
+    g_param_spec_boolean ("read-only", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+td_account_list_init (TdAccountList *self)
+{
+  self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+char *
+td_account_list_dup_default_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "tokendesk", "accounts.ini", NULL);
+}
+
+TdAccountList *
+td_account_list_new (void)
+{
+  g_autofree char *path = td_account_list_dup_default_path ();
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  return td_account_list_new_for_file (file);
+}
+
+TdAccountList *
+td_account_list_new_for_file (GFile *file)
+{
+  TdAccountList *self;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  self = g_object_new (TD_TYPE_ACCOUNT_LIST, NULL);
+  self->file = g_object_ref (file);
+
+  return self;
+}
+
+GFile *
+td_account_list_get_file (TdAccountList *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), NULL);
+  return self->file;
+}
+
+gboolean
+td_account_list_get_read_only (TdAccountList *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
+  return self->read_only;
+}
+
+static void
+set_read_only (TdAccountList *self,
+               gboolean       read_only)
+{
+  if (self->read_only == read_only)
+    return;
+
+  self->read_only = read_only;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READ_ONLY]);
+}
+
+static gboolean
+names_equal (const char *a,
+             const char *b)
+{
+  g_autofree char *fa = NULL;
+  g_autofree char *fb = NULL;
+
+  if (a == NULL || b == NULL)
+    return FALSE;
+
+  fa = g_utf8_casefold (a, -1);
+  fb = g_utf8_casefold (b, -1);
+
+  return g_strcmp0 (fa, fb) == 0;
+}
+
+TdAccount *
+td_account_list_find_by_id (TdAccountList *self,
+                            const char    *id)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      TdAccount *account = g_ptr_array_index (self->accounts, i);
+
+      if (g_strcmp0 (td_account_get_id (account), id) == 0)
+        return account;
+    }
+
+  return NULL;
+}
+
+TdAccount *
+td_account_list_find_by_name (TdAccountList *self,
+                              const char    *name)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      TdAccount *account = g_ptr_array_index (self->accounts, i);
+
+      if (names_equal (td_account_get_display_name (account), name))
+        return account;
+    }
+
+  return NULL;
+}
+
+static gboolean
+is_blank (const char *str)
+{
+  for (; str != NULL && *str; str++)
+    if (!g_ascii_isspace (*str))
+      return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+is_valid_id (const char *id)
+{
+  /* The id names a key-file group. */
+  return id != NULL && *id != '\0' && g_strcmp0 (id, MAIN_GROUP) != 0 &&
+         strpbrk (id, "[]\n\r") == NULL && g_utf8_validate (id, -1, NULL);
+}
+
+gboolean
+td_account_list_add (TdAccountList  *self,
+                     TdAccount      *account,
+                     GError        **error)
+{
+  const char *name;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), FALSE);
+
+  name = td_account_get_display_name (account);
+
+  if (is_blank (name))
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_FAILED, _("An account needs a name"));
+      return FALSE;
+    }
+
+  if (!is_valid_id (td_account_get_id (account)) ||
+      td_account_list_find_by_id (self, td_account_get_id (account)) != NULL)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_FAILED,
+                           _("This account is already in the list"));
+      return FALSE;
+    }
+
+  if (td_account_list_find_by_name (self, name) != NULL)
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("There is already an account named “%s”"), name);
+      return FALSE;
+    }
+
+  g_ptr_array_add (self->accounts, g_object_ref (account));
+  g_list_model_items_changed (G_LIST_MODEL (self), self->accounts->len - 1, 0, 1);
+
+  return TRUE;
+}
+
+void
+td_account_list_remove (TdAccountList *self,
+                        TdAccount     *account)
+{
+  guint position;
+
+  g_return_if_fail (TD_IS_ACCOUNT_LIST (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  if (!g_ptr_array_find (self->accounts, account, &position))
+    return;
+
+  g_ptr_array_remove_index (self->accounts, position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+}
+
+/* Parsing ---------------------------------------------------------------- */
+
+/* Runs in a worker thread for load_async: touches no TdAccount. Returns a
+ * validated key file, an empty one when there is no file, or NULL. */
+static GKeyFile *
+read_key_file (GFile         *file,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GHashTable) names = NULL;
+  g_auto(GStrv) groups = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *where = g_file_get_parse_name (file);
+  gsize length;
+  gint64 version;
+
+  if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, &local_error))
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return g_steal_pointer (&key_file);
+
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                     _("Cannot read the account file %s: %s"), where, local_error->message);
+      return NULL;
+    }
+
+#define DAMAGED(fmt, ...) \
+  G_STMT_START { \
+    g_autofree char *reason = g_strdup_printf (fmt, __VA_ARGS__); \
+    g_set_error (error, TD_ERROR, TD_ERROR_FAILED, \
+                 _("The account file %s is damaged and was left untouched: %s"), \
+                 where, reason); \
+    return NULL; \
+  } G_STMT_END
+
+  if (!g_key_file_load_from_data (key_file, contents, length, G_KEY_FILE_KEEP_COMMENTS,
+                                  &local_error))
+    DAMAGED ("%s", local_error->message);
+
+  if (!g_key_file_has_group (key_file, MAIN_GROUP))
+    DAMAGED (_("it has no [%s] group"), MAIN_GROUP);
+
+  version = g_key_file_get_int64 (key_file, MAIN_GROUP, "version", &local_error);
+  if (local_error != NULL)
+    DAMAGED ("%s", local_error->message);
+
+  if (version > TD_ACCOUNT_LIST_VERSION)
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("The account file %s is from a newer version of Token Desk (format %"
+                     G_GINT64_FORMAT "; this one reads up to %d) and was left untouched"),
+                   where, version, TD_ACCOUNT_LIST_VERSION);
+      return NULL;
+    }
+
+  if (version < 1)
+    DAMAGED (_("unknown format %" G_GINT64_FORMAT), version);
+
+  names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  groups = g_key_file_get_groups (key_file, NULL);
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      const char *id = groups[i];
+      g_autofree char *name = NULL;
+      g_autofree char *vendor = NULL;
+      g_autofree char *hand_out = NULL;
+      TdHandOut hand_out_value;
+
+      if (g_strcmp0 (id, MAIN_GROUP) == 0)
+        continue;
+
+      name = g_key_file_get_string (key_file, id, "name", NULL);
+      vendor = g_key_file_get_string (key_file, id, "vendor", NULL);
+
+      if (name == NULL || *g_strstrip (name) == '\0')
+        DAMAGED (_("account [%s] has no name"), id);
+      if (vendor == NULL || *g_strstrip (vendor) == '\0')
+        DAMAGED (_("account “%s” has no vendor"), name);
+
+      if (!g_hash_table_add (names, g_utf8_casefold (name, -1)))
+        DAMAGED (_("two accounts are named “%s”"), name);
+
+      hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
+      if (hand_out != NULL && !td_hand_out_from_string (hand_out, &hand_out_value))
+        DAMAGED (_("account “%s” has an unknown hand-out “%s”"), name, hand_out);
+
+      for (guint k = 0; k < 2; k++)
+        {
+          const char *key = k == 0 ? "remember-password" : "admin-token";
+
+          if (g_key_file_has_key (key_file, id, key, NULL))
+            {
+              g_key_file_get_boolean (key_file, id, key, &local_error);
+              if (local_error != NULL)
+                DAMAGED (_("account “%s”: %s"), name, local_error->message);
+            }
+        }
+
+      if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
+        {
+          gint64 lifetime = g_key_file_get_int64 (key_file, id, "assumed-lifetime", &local_error);
+
+          if (local_error != NULL)
+            DAMAGED (_("account “%s”: %s"), name, local_error->message);
+          if (lifetime < 60 || lifetime > 7 * 24 * 3600)
+            DAMAGED (_("account “%s” has an assumed lifetime out of range"), name);
+        }
+    }
+
+#undef DAMAGED
+
+  return g_steal_pointer (&key_file);
+}
+
+/* Main thread: sets the file's settings on an account. */
+static void
+apply_group (TdAccount *account,
+             GKeyFile  *key_file,
+             const char *id)
+{
+  g_autofree char *name = g_key_file_get_string (key_file, id, "name", NULL);
+  g_autofree char *username = g_key_file_get_string (key_file, id, "username", NULL);
+  g_autofree char *endpoint = g_key_file_get_string (key_file, id, "endpoint", NULL);
+  g_autofree char *hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
+  TdHandOut hand_out_value = TD_HAND_OUT_ID_TOKEN;
+
+  if (hand_out != NULL)
+    td_hand_out_from_string (hand_out, &hand_out_value);
+
+  g_object_freeze_notify (G_OBJECT (account));
+  td_account_set_display_name (account, g_strstrip (name));
+  td_account_set_username (account, username && *username ? username : NULL);
+  td_account_set_endpoint (account, endpoint && *endpoint ? endpoint : NULL);
+  td_account_set_hand_out (account, hand_out_value);
+  td_account_set_remember_password (account,
+                                    g_key_file_get_boolean (key_file, id,
+                                                            "remember-password", NULL));
+  td_account_set_admin_token (account,
+                              g_key_file_get_boolean (key_file, id, "admin-token", NULL));
+  if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
+    td_account_set_assumed_lifetime (account,
+                                     g_key_file_get_int64 (key_file, id,
+                                                           "assumed-lifetime", NULL));
+  else
+    td_account_set_assumed_lifetime (account, TD_ACCOUNT_DEFAULT_ASSUMED_LIFETIME);
+  g_object_thaw_notify (G_OBJECT (account));
+}
+
+static void
+merge_key_file (TdAccountList *self,
+                GKeyFile      *key_file)
+{
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_auto(GStrv) groups = g_key_file_get_groups (key_file, NULL);
+  gboolean same = TRUE;
+  guint old_len;
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      const char *id = groups[i];
+      g_autofree char *vendor = NULL;
+      TdAccount *account;
+
+      if (g_strcmp0 (id, MAIN_GROUP) == 0)
+        continue;
+
+      vendor = g_strstrip (g_key_file_get_string (key_file, id, "vendor", NULL));
+      account = td_account_list_find_by_id (self, id);
+
+      /* Keep the object: the UI is bound to it and it holds the tokens. */
+      if (account != NULL && g_strcmp0 (td_account_get_vendor (account), vendor) == 0)
+        g_object_ref (account);
+      else
+        account = td_account_new (id, vendor);
+
+      apply_group (account, key_file, id);
+      g_ptr_array_add (accounts, account);
+    }
+
+  same = accounts->len == self->accounts->len;
+  for (guint i = 0; same && i < accounts->len; i++)
+    same = g_ptr_array_index (accounts, i) == g_ptr_array_index (self->accounts, i);
+
+  if (same)
+    return;
+
+  old_len = self->accounts->len;
+  g_ptr_array_unref (self->accounts);
+  self->accounts = g_steal_pointer (&accounts);
+  g_list_model_items_changed (G_LIST_MODEL (self), 0, old_len, self->accounts->len);
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GKeyFile *key_file;
+
+  key_file = read_key_file (G_FILE (task_data), cancellable, &error);
+  if (key_file == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, key_file, (GDestroyNotify)g_key_file_unref);
+}
+
+static gboolean
+finish_load (TdAccountList  *self,
+             GKeyFile       *key_file,
+             GError        **error)
+{
+  if (key_file == NULL)
+    {
+      if (!g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_debug ("Account file not loaded: %s", (*error)->message);
+          set_read_only (self, TRUE);
+        }
+      return FALSE;
+    }
+
+  merge_key_file (self, key_file);
+  self->loaded = TRUE;
+  set_read_only (self, FALSE);
+
+  return TRUE;
+}
+
+void
+td_account_list_load_async (TdAccountList       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TD_IS_ACCOUNT_LIST (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_list_load_async);
+  g_task_set_task_data (task, g_object_ref (self->file), g_object_unref);
+  g_task_run_in_thread (task, load_thread);
+}
+
+gboolean
+td_account_list_load_finish (TdAccountList  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_autoptr(GKeyFile) key_file = NULL;
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  key_file = g_task_propagate_pointer (G_TASK (result), &local_error);
+  if (!finish_load (self, key_file, &local_error))
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+td_account_list_load_sync (TdAccountList  *self,
+                           GCancellable   *cancellable,
+                           GError        **error)
+{
+  g_autoptr(GKeyFile) key_file = NULL;
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
+
+  key_file = read_key_file (self->file, cancellable, &local_error);
+  if (!finish_load (self, key_file, &local_error))
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Saving ----------------------------------------------------------------- */
+
+static char *
+serialize (TdAccountList *self,
+           gsize         *length)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+
+  g_key_file_set_comment (key_file, NULL, NULL,
+                          " Token Desk accounts. No secret is kept here: tokens and passwords"
+                          "\n are in the keyring, under the account's id.", NULL);
+  g_key_file_set_integer (key_file, MAIN_GROUP, "version", TD_ACCOUNT_LIST_VERSION);
+
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      TdAccount *account = g_ptr_array_index (self->accounts, i);
+      const char *id = td_account_get_id (account);
+
+      g_key_file_set_string (key_file, id, "name", td_account_get_display_name (account));
+      g_key_file_set_string (key_file, id, "vendor", td_account_get_vendor (account));
+      if (td_account_get_username (account) != NULL)
+        g_key_file_set_string (key_file, id, "username", td_account_get_username (account));
+      if (td_account_get_endpoint (account) != NULL)
+        g_key_file_set_string (key_file, id, "endpoint", td_account_get_endpoint (account));
+      g_key_file_set_string (key_file, id, "hand-out",
+                             td_hand_out_to_string (td_account_get_hand_out (account)));
+      g_key_file_set_boolean (key_file, id, "remember-password",
+                              td_account_get_remember_password (account));
+      g_key_file_set_boolean (key_file, id, "admin-token",
+                              td_account_get_admin_token (account));
+      g_key_file_set_int64 (key_file, id, "assumed-lifetime",
+                            td_account_get_assumed_lifetime (account));
+    }
+
+  return g_key_file_to_data (key_file, length, NULL);
+}
+
+typedef struct
+{
+  char     *path;
+  char     *contents;
+  gsize     length;
+  gboolean  check_absent;  /* never loaded: refuse to replace a file we have not read */
+} Write;
+
+static void
+write_free (Write *write)
+{
+  g_free (write->path);
+  g_free (write->contents);
+  g_free (write);
+}
+
+/* Blocking; in a worker thread for save_async. */
+static gboolean
+write_file (Write   *write,
+            GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (write->path);
+  g_autoptr(GError) local_error = NULL;
+
+  if (write->check_absent && g_file_test (write->path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("The account file %s was not read first: not replacing it"), write->path);
+      return FALSE;
+    }
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("Cannot create the folder %s: %s"), dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  /* CONSISTENT: written to a temporary file, synced, renamed over the old
+   * one. Private, although nothing in it is secret: usernames and hosts
+   * are nobody else's business. */
+  if (!g_file_set_contents_full (write->path, write->contents, write->length,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local_error))
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("Cannot save the account file: %s"), local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static Write *
+prepare_write (TdAccountList  *self,
+               GError        **error)
+{
+  g_autofree char *path = g_file_get_path (self->file);
+  Write *write;
+
+  if (self->read_only)
+    {
+      g_autofree char *where = g_file_get_parse_name (self->file);
+
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("The account file %s could not be read, so it is not saved over: "
+                     "repair it or move it aside"), where);
+      return NULL;
+    }
+
+  if (path == NULL)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_FAILED,
+                           _("The account file must be a local file"));
+      return NULL;
+    }
+
+  write = g_new0 (Write, 1);
+  write->path = g_steal_pointer (&path);
+  write->contents = serialize (self, &write->length);
+  write->check_absent = !self->loaded;
+
+  return write;
+}
+
+static void
+write_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (write_file (task_data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void start_write (TdAccountList *self,
+                         GPtrArray     *waiters);
+
+static void
+written_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  TdAccountList *self = TD_ACCOUNT_LIST (object);
+  g_autoptr(GPtrArray) waiters = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    self->loaded = TRUE;  /* the file is now ours */
+
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      GTask *task = g_ptr_array_index (waiters, i);
+
+      if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_boolean (task, TRUE);
+    }
+
+  self->saving = FALSE;
+
+  if (self->queued->len > 0)
+    {
+      GPtrArray *next = g_steal_pointer (&self->queued);
+
+      self->queued = g_ptr_array_new_with_free_func (g_object_unref);
+      start_write (self, next);
+    }
+}
+
+static void
+start_write (TdAccountList *self,
+             GPtrArray     *waiters)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  Write *write;
+
+  write = prepare_write (self, &error);
+  if (write == NULL)
+    {
+      for (guint i = 0; i < waiters->len; i++)
+        g_task_return_error (g_ptr_array_index (waiters, i), g_error_copy (error));
+      g_ptr_array_unref (waiters);
+      return;
+    }
+
+  self->saving = TRUE;
+
+  /* Not cancellable: half the callers may have cancelled, the others still
+   * want the file written. */
+  task = g_task_new (self, NULL, written_cb, waiters);
+  g_task_set_source_tag (task, start_write);
+  g_task_set_task_data (task, write, (GDestroyNotify)write_free);
+  g_task_run_in_thread (task, write_thread);
+}
+
+void
+td_account_list_save_async (TdAccountList       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  GTask *task;
+  GPtrArray *waiters;
+
+  g_return_if_fail (TD_IS_ACCOUNT_LIST (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_list_save_async);
+
+  /* Writes never overlap: the one after the current write takes the list
+   * as it is when it starts, which covers every save asked for meanwhile. */
+  if (self->saving)
+    {
+      g_ptr_array_add (self->queued, task);
+      return;
+    }
+
+  waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (waiters, task);
+  start_write (self, waiters);
+}
+
+gboolean
+td_account_list_save_finish (TdAccountList  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+td_account_list_save_sync (TdAccountList  *self,
+                           GCancellable   *cancellable,
+                           GError        **error)
+{
+  Write *write;
+  gboolean ret;
+
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
+  g_return_val_if_fail (!self->saving, FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  write = prepare_write (self, error);
+  if (write == NULL)
+    return FALSE;
+
+  ret = write_file (write, error);
+  if (ret)
+    self->loaded = TRUE;
+  write_free (write);
+
+  return ret;
+}

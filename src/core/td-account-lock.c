@@ -1,0 +1,201 @@
+/* td-account-lock.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-account-lock"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "td-account-lock.h"
+#include "td-error.h"
+
+/* flock(2) on one file per account. The kernel drops the lock when the
+ * holder exits or crashes, so a killed `tokendesk token` never leaves an
+ * account stuck. Lock files are never deleted: unlinking a lock file lets a
+ * second process lock a new file of the same name while a third still holds
+ * the old one. */
+
+/* A blocked flock() cannot be cancelled, so the thread polls with LOCK_NB,
+ * sleeping on the cancellable's fd in between. A renewal holds the lock
+ * for one vendor round trip; these waits are short next to it. */
+#define RETRY_MIN_MS 2
+#define RETRY_MAX_MS 50
+
+struct _TdAccountLock
+{
+  int   fd;
+  char *account_id;
+};
+
+static char *
+dup_lock_dir (void)
+{
+  const char *runtime_dir = g_getenv ("XDG_RUNTIME_DIR");
+  const char *flatpak_id = g_getenv ("FLATPAK_ID");
+
+  /* Read the variable each time rather than g_get_user_runtime_dir()'s
+   * cached copy; that one also falls back to the cache dir when unset. */
+  if (runtime_dir == NULL || *runtime_dir == '\0' || !g_path_is_absolute (runtime_dir))
+    runtime_dir = g_get_user_runtime_dir ();
+
+  /* Inside Flatpak the rest of the runtime dir is private to one sandbox:
+   * only app/$FLATPAK_ID is shared by every instance (the window and any
+   * `flatpak run --command=tokendesk … token`). */
+  if (flatpak_id != NULL && *flatpak_id != '\0' && strchr (flatpak_id, '/') == NULL)
+    return g_build_filename (runtime_dir, "app", flatpak_id, "tokendesk", NULL);
+
+  return g_build_filename (runtime_dir, "tokendesk", NULL);
+}
+
+/* Account ids are UUIDs, but the file name must be safe whatever an edited
+ * accounts file says. */
+static char *
+dup_lock_name (const char *account_id)
+{
+  gboolean safe = *account_id != '\0' && strlen (account_id) <= 64;
+
+  for (const char *p = account_id; safe && *p; p++)
+    safe = g_ascii_isalnum (*p) || *p == '-' || *p == '_';
+
+  if (safe)
+    return g_strconcat (account_id, ".lock", NULL);
+
+  {
+    g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, account_id, -1);
+
+    return g_strconcat (digest, ".lock", NULL);
+  }
+}
+
+static void
+acquire_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  const char *account_id = task_data;
+  g_autofree char *dir = dup_lock_dir ();
+  g_autofree char *name = dup_lock_name (account_id);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  GPollFD cancel_fd = { .fd = -1, .events = G_IO_IN };
+  TdAccountLock *lock;
+  int retry_ms = RETRY_MIN_MS;
+  int fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_task_return_new_error (task, TD_ERROR, TD_ERROR_FAILED,
+                               _("Cannot create the folder %s: %s"),
+                               dir, g_strerror (saved_errno));
+      return;
+    }
+
+  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_task_return_new_error (task, TD_ERROR, TD_ERROR_FAILED,
+                               _("Cannot open the lock file %s: %s"),
+                               path, g_strerror (saved_errno));
+      return;
+    }
+
+  if (cancellable != NULL)
+    g_cancellable_make_pollfd (cancellable, &cancel_fd);
+
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved_errno = errno;
+
+      if (saved_errno != EWOULDBLOCK && saved_errno != EINTR)
+        {
+          g_task_return_new_error (task, TD_ERROR, TD_ERROR_FAILED,
+                                   _("Cannot lock %s: %s"), path, g_strerror (saved_errno));
+          goto fail;
+        }
+
+      if (cancel_fd.fd >= 0)
+        g_poll (&cancel_fd, 1, retry_ms);
+      else
+        g_usleep (retry_ms * 1000);
+
+      if (g_task_return_error_if_cancelled (task))
+        goto fail;
+
+      retry_ms = MIN (retry_ms * 2, RETRY_MAX_MS);
+    }
+
+  if (cancel_fd.fd >= 0)
+    g_cancellable_release_fd (cancellable);
+
+  lock = g_new0 (TdAccountLock, 1);
+  lock->fd = fd;
+  lock->account_id = g_strdup (account_id);
+
+  g_debug ("Locked account %s", account_id);
+
+  /* Cancelled from now on, GTask frees the lock unreturned, unlocking. */
+  g_task_return_pointer (task, lock, (GDestroyNotify)td_account_lock_release);
+  return;
+
+fail:
+  if (cancel_fd.fd >= 0)
+    g_cancellable_release_fd (cancellable);
+  close (fd);
+}
+
+void
+td_account_lock_acquire_async (const char          *account_id,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (account_id != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_lock_acquire_async);
+  g_task_set_task_data (task, g_strdup (account_id), g_free);
+
+  /* In a thread: waiting for another process must not block a main loop. */
+  g_task_run_in_thread (task, acquire_thread);
+}
+
+TdAccountLock *
+td_account_lock_acquire_finish (GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == td_account_lock_acquire_async,
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+td_account_lock_release (TdAccountLock *lock)
+{
+  if (lock == NULL)
+    return;
+
+  g_debug ("Unlocked account %s", lock->account_id);
+
+  /* Closing the last descriptor of the open file releases the flock. */
+  close (lock->fd);
+  g_free (lock->account_id);
+  g_free (lock);
+}

@@ -1,0 +1,896 @@
+/* td-token-store.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-token-store"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+#include <libsecret/secret.h>
+
+#include "td-error.h"
+#include "td-token-store.h"
+
+/* Only libsecret's password API (secret_password_*) is used: it is the one
+ * that also works inside Flatpak, where libsecret talks to the Secret portal
+ * and keeps an encrypted file instead of calling the Secret Service. Two
+ * exceptions, both guarded by SECRET_IS_ITEM: whether a search result is a
+ * locked SecretItem, the only way to tell "locked" from "absent" (a lookup
+ * whose unlock prompt was dismissed answers "nothing found", without an
+ * error), and reading the values a search already loaded. */
+
+struct _TdTokenStore
+{
+  GObject parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TdTokenStore, td_token_store, G_TYPE_OBJECT)
+
+static const SecretSchema *
+get_schema (void)
+{
+  static const SecretSchema schema = {
+    .name = "io.github.tokendesk.TokenDesk.Secret",
+    .flags = SECRET_SCHEMA_NONE,
+    .attributes = {
+      { .name = "account", .type = SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { .name = "kind", .type = SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { .name = NULL },
+    },
+  };
+
+  return &schema;
+}
+
+static const char *
+kind_to_string (TdSecretKind kind)
+{
+  switch (kind)
+    {
+    case TD_SECRET_KIND_REFRESH_TOKEN: return "refresh-token";
+    case TD_SECRET_KIND_ACCESS_TOKEN: return "access-token";
+    case TD_SECRET_KIND_PASSWORD: return "password";
+    case TD_SECRET_KIND_ADMIN_TOKEN: return "admin-token";
+    default: g_assert_not_reached ();
+    }
+}
+
+static gboolean
+kind_from_string (const char   *str,
+                  TdSecretKind *out_kind)
+{
+  for (TdSecretKind kind = TD_SECRET_KIND_REFRESH_TOKEN; kind <= TD_SECRET_KIND_ADMIN_TOKEN; kind++)
+    {
+      if (g_strcmp0 (str, kind_to_string (kind)) == 0)
+        {
+          *out_kind = kind;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/* What Seahorse shows: the person must recognise the item. */
+static char *
+make_label (TdAccount    *account,
+            TdSecretKind  kind)
+{
+  const char *name = td_account_get_display_name (account);
+
+  if (name == NULL || *name == '\0')
+    name = td_account_get_username (account);
+  if (name == NULL || *name == '\0')
+    name = td_account_get_id (account);
+
+  switch (kind)
+    {
+    case TD_SECRET_KIND_REFRESH_TOKEN:
+      return g_strdup_printf (_("Token Desk: refresh token for %s"), name);
+    case TD_SECRET_KIND_ACCESS_TOKEN:
+      return g_strdup_printf (_("Token Desk: access token for %s"), name);
+    case TD_SECRET_KIND_PASSWORD:
+      return g_strdup_printf (_("Token Desk: password for %s"), name);
+    case TD_SECRET_KIND_ADMIN_TOKEN:
+      return g_strdup_printf (_("Token Desk: administrative token for %s"), name);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Turns whatever libsecret or D-Bus said into something a person can act
+ * on. A cancellation we asked for stays a cancellation (silent); one we did
+ * not ask for is the unlock prompt being dismissed. */
+static GError *
+map_error (GError       *error,
+           GCancellable *cancellable)
+{
+  g_autoptr(GError) owned = error;
+  g_autofree char *detail = NULL;
+  GError *mapped;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      g_cancellable_is_cancelled (cancellable))
+    return g_steal_pointer (&owned);
+
+  if (g_error_matches (error, TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE))
+    return g_steal_pointer (&owned);
+
+  if (g_dbus_error_is_remote_error (error))
+    g_dbus_error_strip_remote_error (error);
+  detail = g_strdup (error->message);
+
+  if (g_error_matches (error, SECRET_ERROR, SECRET_ERROR_IS_LOCKED))
+    mapped = g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
+                          _("The keyring is locked: unlock it and try again"));
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    mapped = g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
+                          _("The keyring stayed locked: its unlock prompt was dismissed"));
+  else if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+           g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+           g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND) ||
+           g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_EXEC_FAILED) ||
+           g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED))
+    mapped = g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
+                          _("No keyring is running (no Secret Service such as GNOME Keyring "
+                            "or KeePassXC answers): %s"), detail);
+  else if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
+           g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+           g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    mapped = g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
+                          _("The keyring did not answer: %s"), detail);
+  else if (error->domain == G_IO_ERROR || error->domain == G_DBUS_ERROR)
+    /* Mostly "no session bus": over SSH, in a container, under cron. */
+    mapped = g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
+                          _("The keyring cannot be reached (is there a desktop session?): %s"),
+                          detail);
+  else
+    mapped = g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
+                          _("The keyring refused: %s"), detail);
+
+  g_debug ("Keyring error %s:%d mapped to keyring-unavailable",
+           g_quark_to_string (error->domain), error->code);
+
+  return mapped;
+}
+
+static GError *
+locked_error (void)
+{
+  return g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
+                      _("The keyring is locked: unlock it and try again"));
+}
+
+void
+td_stored_secrets_free (TdStoredSecrets *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_pointer (&self->tokens, td_tokens_free);
+  td_secret_free (self->password);
+  td_secret_free (self->admin_token);
+  g_free (self);
+}
+
+static void
+td_token_store_class_init (TdTokenStoreClass *klass)
+{
+}
+
+static void
+td_token_store_init (TdTokenStore *self)
+{
+}
+
+TdTokenStore *
+td_token_store_new (void)
+{
+  return g_object_new (TD_TYPE_TOKEN_STORE, NULL);
+}
+
+/* The access-token item: the access token, the Senmo ID token and the
+ * expiry, together so that they can never disagree. */
+
+static char *
+serialize_access (const TdTokens *tokens)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "access_token");
+  json_builder_add_string_value (builder, tokens->access_token);
+  json_builder_set_member_name (builder, "id_token");
+  if (tokens->id_token != NULL)
+    json_builder_add_string_value (builder, tokens->id_token);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "expires_at");
+  if (tokens->expires_at == TD_EXPIRES_NEVER)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_int_value (builder, tokens->expires_at);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+
+  /* The builder's copies of the tokens live in JSON nodes we cannot wipe;
+   * they are short-lived and freed right here. */
+  return json_generator_to_data (generator, NULL);
+}
+
+/* FALSE for an item that is not ours or was damaged: it is then ignored,
+ * as if absent, and overwritten by the next renewal. */
+static gboolean
+parse_access (const char *data,
+              TdTokens   *tokens)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *object;
+  JsonNode *node;
+
+  if (!json_parser_load_from_data (parser, data, -1, NULL))
+    return FALSE;
+
+  node = json_parser_get_root (parser);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+  object = json_node_get_object (node);
+
+  node = json_object_get_member (object, "access_token");
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return FALSE;
+  tokens->access_token = g_strdup (json_node_get_string (node));
+
+  node = json_object_get_member (object, "id_token");
+  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+      json_node_get_value_type (node) == G_TYPE_STRING)
+    tokens->id_token = g_strdup (json_node_get_string (node));
+
+  node = json_object_get_member (object, "expires_at");
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    tokens->expires_at = TD_EXPIRES_NEVER;
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
+    tokens->expires_at = json_node_get_int (node);
+  else
+    return FALSE;
+
+  return TRUE;
+}
+
+/* Load ------------------------------------------------------------------- */
+
+typedef struct
+{
+  TdStoredSecrets *secrets;
+  TdTokens        *access;    /* from the access-token item */
+  char            *refresh;   /* from the refresh-token item */
+  guint            pending;
+  GError          *error;
+} Load;
+
+static void
+load_free (Load *load)
+{
+  g_clear_pointer (&load->secrets, td_stored_secrets_free);
+  g_clear_pointer (&load->access, td_tokens_free);
+  td_secret_free (load->refresh);
+  g_clear_error (&load->error);
+  g_free (load);
+}
+
+static void
+load_complete (GTask *task)
+{
+  Load *load = g_task_get_task_data (task);
+
+  if (load->error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&load->error));
+      return;
+    }
+
+  if (load->access != NULL || load->refresh != NULL)
+    {
+      load->secrets->tokens = load->access ? g_steal_pointer (&load->access) : td_tokens_new ();
+      load->secrets->tokens->refresh_token = g_steal_pointer (&load->refresh);
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&load->secrets),
+                         (GDestroyNotify)td_stored_secrets_free);
+}
+
+/* Files one item's value under its kind; the first item of a kind wins
+ * (the search lists unlocked items first). */
+static void
+load_take (Load       *load,
+           GHashTable *attributes,
+           const char *text)
+{
+  TdSecretKind kind;
+
+  /* Not text, or not a kind we know: not one of ours, ignore it. */
+  if (text == NULL || !kind_from_string (g_hash_table_lookup (attributes, "kind"), &kind))
+    return;
+
+  switch (kind)
+    {
+    case TD_SECRET_KIND_REFRESH_TOKEN:
+      if (load->refresh == NULL)
+        load->refresh = g_strdup (text);
+      break;
+
+    case TD_SECRET_KIND_ACCESS_TOKEN:
+      if (load->access == NULL)
+        {
+          g_autoptr(TdTokens) tokens = td_tokens_new ();
+
+          if (parse_access (text, tokens))
+            load->access = g_steal_pointer (&tokens);
+          else
+            g_debug ("Ignoring a damaged access-token item");
+        }
+      break;
+
+    case TD_SECRET_KIND_PASSWORD:
+      if (load->secrets->password == NULL)
+        load->secrets->password = g_strdup (text);
+      break;
+
+    case TD_SECRET_KIND_ADMIN_TOKEN:
+      if (load->secrets->admin_token == NULL)
+        load->secrets->admin_token = g_strdup (text);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+retrieved_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Load *load = g_task_get_task_data (task);
+  SecretRetrievable *item = SECRET_RETRIEVABLE (object);
+  g_autoptr(SecretValue) value = NULL;
+  g_autoptr(GError) error = NULL;
+
+  load->pending--;
+
+  value = secret_retrievable_retrieve_secret_finish (item, result, &error);
+  if (value != NULL)
+    {
+      g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (item);
+
+      load_take (load, attributes, secret_value_get_text (value));
+    }
+  else if (error != NULL && load->error == NULL)
+    load->error = map_error (g_steal_pointer (&error), g_task_get_cancellable (task));
+
+  if (load->pending == 0)
+    load_complete (task);
+}
+
+static gboolean
+is_locked_item (gpointer item)
+{
+  /* Only items of the Secret Service can be locked; the portal's file
+   * backend has SecretRetrievables that are not SecretItems. */
+  return SECRET_IS_ITEM (item) && secret_item_get_locked (SECRET_ITEM (item));
+}
+
+static void
+searched_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Load *load = g_task_get_task_data (task);
+  GList *items;
+  g_autoptr(GError) error = NULL;
+
+  items = secret_password_search_finish (result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                            g_task_get_cancellable (task)));
+      return;
+    }
+
+  /* SECRET_SEARCH_UNLOCK asked once for every locked item; what is still
+   * locked now stays so (prompt dismissed, or no prompt possible). */
+  for (const GList *l = items; l; l = l->next)
+    {
+      if (is_locked_item (l->data))
+        {
+          g_list_free_full (items, g_object_unref);
+          g_task_return_error (task, locked_error ());
+          return;
+        }
+    }
+
+  /* One pending count for this loop, so that no retrieval completing
+   * early can finish the load before every item was looked at. */
+  load->pending = 1;
+
+  for (const GList *l = items; l; l = l->next)
+    {
+      g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (l->data);
+      g_autoptr(SecretValue) value = NULL;
+
+      /* SECRET_SEARCH_LOAD_SECRETS fetched the Secret Service's values in
+       * one call: a retrieval per item would be one more round trip each,
+       * on the path of every `tokendesk token`. The portal's items are
+       * not SecretItems and are read the portable way. */
+      if (SECRET_IS_ITEM (l->data) && (value = secret_item_get_secret (l->data)) != NULL)
+        {
+          load_take (load, attributes, secret_value_get_text (value));
+          continue;
+        }
+
+      load->pending++;
+      secret_retrievable_retrieve_secret (l->data, g_task_get_cancellable (task),
+                                          retrieved_cb, g_object_ref (task));
+    }
+
+  if (--load->pending == 0)
+    load_complete (task);
+
+  g_list_free_full (items, g_object_unref);
+}
+
+void
+td_token_store_load_async (TdTokenStore        *self,
+                           TdAccount           *account,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Load *load;
+
+  g_return_if_fail (TD_IS_TOKEN_STORE (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_store_load_async);
+
+  load = g_new0 (Load, 1);
+  load->secrets = g_new0 (TdStoredSecrets, 1);
+  g_task_set_task_data (task, load, (GDestroyNotify)load_free);
+
+  /* One search for every item of the account rather than one lookup per
+   * kind: a locked keyring prompts once, not four times. */
+  secret_password_search (get_schema (),
+                          SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
+                          cancellable, searched_cb, g_steal_pointer (&task),
+                          "account", td_account_get_id (account),
+                          NULL);
+}
+
+TdStoredSecrets *
+td_token_store_load_finish (TdTokenStore  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Check ------------------------------------------------------------------ */
+
+static void
+check_searched_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean locked = FALSE;
+  GList *items;
+
+  items = secret_password_search_finish (result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                            g_task_get_cancellable (task)));
+      return;
+    }
+
+  for (const GList *l = items; l; l = l->next)
+    locked |= is_locked_item (l->data);
+  g_list_free_full (items, g_object_unref);
+
+  if (locked)
+    g_task_return_error (task, locked_error ());
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+td_token_store_check_async (TdTokenStore        *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TD_IS_TOKEN_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_store_check_async);
+
+  /* Every item of ours, whatever the account: the password API has no
+   * way to ask a collection whether it is locked. */
+  secret_password_search (get_schema (), SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                          cancellable, check_searched_cb, g_steal_pointer (&task),
+                          NULL);
+}
+
+gboolean
+td_token_store_check_finish (TdTokenStore  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Store ------------------------------------------------------------------ */
+
+typedef struct
+{
+  TdSecretKind  kind;
+  char         *label;
+  char         *secret;  /* NULL: clear the item */
+} Step;
+
+typedef struct
+{
+  char      *account_id;
+  GPtrArray *steps;      /* Step, done in order, stopping at the first failure */
+  guint      next;
+} Save;
+
+static void
+step_free (Step *step)
+{
+  g_free (step->label);
+  td_secret_free (step->secret);
+  g_free (step);
+}
+
+static void
+save_free (Save *save)
+{
+  g_free (save->account_id);
+  g_clear_pointer (&save->steps, g_ptr_array_unref);
+  g_free (save);
+}
+
+static Save *
+save_new (TdAccount *account)
+{
+  Save *save = g_new0 (Save, 1);
+
+  save->account_id = g_strdup (td_account_get_id (account));
+  save->steps = g_ptr_array_new_with_free_func ((GDestroyNotify)step_free);
+
+  return save;
+}
+
+static void
+save_add_step (Save         *save,
+               TdAccount    *account,
+               TdSecretKind  kind,
+               char         *secret)
+{
+  Step *step = g_new0 (Step, 1);
+
+  step->kind = kind;
+  step->label = make_label (account, kind);
+  step->secret = secret;
+  g_ptr_array_add (save->steps, step);
+}
+
+static void save_next (GTask *task);
+
+static void
+stored_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!secret_password_store_finish (result, &error))
+    {
+      g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                            g_task_get_cancellable (task)));
+      return;
+    }
+
+  save_next (task);
+}
+
+static void
+step_cleared_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* FALSE without an error: there was nothing to clear. */
+  if (!secret_password_clear_finish (result, &error) && error != NULL)
+    {
+      g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                            g_task_get_cancellable (task)));
+      return;
+    }
+
+  save_next (task);
+}
+
+static void
+save_next (GTask *task)
+{
+  Save *save = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  Step *step;
+
+  if (save->next == save->steps->len)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  step = g_ptr_array_index (save->steps, save->next++);
+
+  if (step->secret != NULL)
+    secret_password_store (get_schema (), SECRET_COLLECTION_DEFAULT, step->label, step->secret,
+                           cancellable, stored_cb, g_object_ref (task),
+                           "account", save->account_id,
+                           "kind", kind_to_string (step->kind),
+                           NULL);
+  else
+    secret_password_clear (get_schema (), cancellable, step_cleared_cb, g_object_ref (task),
+                           "account", save->account_id,
+                           "kind", kind_to_string (step->kind),
+                           NULL);
+}
+
+void
+td_token_store_save_tokens_async (TdTokenStore        *self,
+                                  TdAccount           *account,
+                                  const TdTokens      *tokens,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Save *save;
+
+  g_return_if_fail (TD_IS_TOKEN_STORE (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (tokens != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_store_save_tokens_async);
+
+  save = save_new (account);
+  g_task_set_task_data (task, save, (GDestroyNotify)save_free);
+
+  /* The refresh token first: when the vendor rotated it, the old one is
+   * already dead, and losing the new one would sign the account out. If
+   * this step fails, nothing else is touched. */
+  if (tokens->refresh_token != NULL)
+    save_add_step (save, account, TD_SECRET_KIND_REFRESH_TOKEN,
+                   g_strdup (tokens->refresh_token));
+
+  if (tokens->access_token != NULL)
+    save_add_step (save, account, TD_SECRET_KIND_ACCESS_TOKEN, serialize_access (tokens));
+
+  save_next (task);
+}
+
+gboolean
+td_token_store_save_tokens_finish (TdTokenStore  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+td_token_store_save_secret_async (TdTokenStore        *self,
+                                  TdAccount           *account,
+                                  TdSecretKind         kind,
+                                  const char          *secret,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Save *save;
+
+  g_return_if_fail (TD_IS_TOKEN_STORE (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (kind == TD_SECRET_KIND_PASSWORD || kind == TD_SECRET_KIND_ADMIN_TOKEN);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_store_save_secret_async);
+
+  save = save_new (account);
+  g_task_set_task_data (task, save, (GDestroyNotify)save_free);
+  save_add_step (save, account, kind, g_strdup (secret));
+
+  save_next (task);
+}
+
+gboolean
+td_token_store_save_secret_finish (TdTokenStore  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Clear ------------------------------------------------------------------ */
+
+typedef struct
+{
+  char     *account_id;
+  gboolean  all;
+  guint     pending;
+  GError   *error;
+} Clear;
+
+static void
+clear_free (Clear *clear)
+{
+  g_free (clear->account_id);
+  g_clear_error (&clear->error);
+  g_free (clear);
+}
+
+static void
+cleared_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Clear *clear = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!secret_password_clear_finish (result, &error) && error != NULL && clear->error == NULL)
+    clear->error = map_error (g_steal_pointer (&error), g_task_get_cancellable (task));
+
+  if (--clear->pending > 0)
+    return;
+
+  if (clear->error != NULL)
+    g_task_return_error (task, g_steal_pointer (&clear->error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+clear_searched_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Clear *clear = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GError) error = NULL;
+  GList *items;
+  gboolean locked = FALSE;
+
+  items = secret_password_search_finish (result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, map_error (g_steal_pointer (&error), cancellable));
+      return;
+    }
+
+  for (const GList *l = items; l; l = l->next)
+    locked |= is_locked_item (l->data);
+  g_list_free_full (items, g_object_unref);
+
+  /* secret_password_clear skips locked items and still succeeds: the
+   * account would be gone and its secrets left behind. */
+  if (locked)
+    {
+      g_task_return_error (task, locked_error ());
+      return;
+    }
+
+  if (clear->all)
+    {
+      clear->pending = 1;
+      secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
+                             "account", clear->account_id,
+                             NULL);
+      return;
+    }
+
+  /* Signing out keeps the password, so that signing in again with a
+   * remembered password needs no typing. */
+  clear->pending = 3;
+  secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
+                         "account", clear->account_id,
+                         "kind", kind_to_string (TD_SECRET_KIND_ACCESS_TOKEN),
+                         NULL);
+  secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
+                         "account", clear->account_id,
+                         "kind", kind_to_string (TD_SECRET_KIND_REFRESH_TOKEN),
+                         NULL);
+  secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
+                         "account", clear->account_id,
+                         "kind", kind_to_string (TD_SECRET_KIND_ADMIN_TOKEN),
+                         NULL);
+}
+
+void
+td_token_store_clear_async (TdTokenStore        *self,
+                            const char          *account_id,
+                            gboolean             all,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Clear *clear;
+
+  g_return_if_fail (TD_IS_TOKEN_STORE (self));
+  g_return_if_fail (account_id != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_store_clear_async);
+
+  clear = g_new0 (Clear, 1);
+  clear->account_id = g_strdup (account_id);
+  clear->all = !!all;
+  g_task_set_task_data (task, clear, (GDestroyNotify)clear_free);
+
+  secret_password_search (get_schema (), SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                          cancellable, clear_searched_cb, g_steal_pointer (&task),
+                          "account", account_id,
+                          NULL);
+}
+
+gboolean
+td_token_store_clear_finish (TdTokenStore  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

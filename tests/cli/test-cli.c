@@ -1,0 +1,1899 @@
+/* test-cli.c: the `tokendesk` command line, end to end
+ *
+ * Runs the real tokendesk executable against the vendor simulator and the
+ * real gnome-keyring of tests/headless-session. Every test uses account
+ * names and simulator users of its own; the tests of this program run one
+ * after the other and share one simulator, whose call counts they read as
+ * differences.
+ *
+ * The locked and absent keyrings are private ones started here (a D-Bus
+ * daemon with or without a gnome-keyring): locking the session's keyring
+ * would break every other test running in the session, since nothing can
+ * unlock it again without a prompt.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsecret/secret.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <string.h>
+
+#include "td-test-sim.h"
+
+#ifndef TOKENDESK_PATH
+#error "TOKENDESK_PATH must name the tokendesk executable"
+#endif
+
+#define SCHEMA_NAME "io.github.tokendesk.TokenDesk.Secret"
+
+static TdTestSim *sim;
+static char *config_home;   /* this program's XDG_CONFIG_HOME, inside the session's */
+static GPtrArray *secrets;  /* every password and token of the run, for the final scan */
+static guint user_serial;
+
+/* Running tokendesk ------------------------------------------------------ */
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_free (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static const char *
+tokendesk_path (void)
+{
+  /* To run these tests against another build of tokendesk. */
+  const char *path = g_getenv ("TD_TEST_TOKENDESK");
+
+  return path && *path ? path : TOKENDESK_PATH;
+}
+
+static GSubprocessLauncher *
+new_launcher (const char * const *env)
+{
+  GSubprocessLauncher *launcher;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "TOKENDESK_HTTP_TIMEOUT", "5", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+
+  for (guint i = 0; env != NULL && env[i] != NULL; i += 2)
+    {
+      if (env[i + 1] != NULL)
+        g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+      else
+        g_subprocess_launcher_unsetenv (launcher, env[i]);
+    }
+
+  return launcher;
+}
+
+static GSubprocess *
+spawn_cli (const char * const *env,
+           const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = new_launcher (env);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_ptr_array_add (argv, (gpointer) tokendesk_path ());
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  return process;
+}
+
+static Run *
+finish_cli (GSubprocess *process,
+            const char  *input)
+{
+  g_autoptr(GError) error = NULL;
+  Run *run = g_new0 (Run, 1);
+
+  g_subprocess_communicate_utf8 (process, input ? input : "", NULL, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+
+  /* A crash or a critical (G_DEBUG=fatal-criticals) is never an exit status. */
+  if (!g_subprocess_get_if_exited (process))
+    g_error ("tokendesk died of signal %d; stderr: %s",
+             g_subprocess_get_term_sig (process), run->err);
+  run->status = g_subprocess_get_exit_status (process);
+
+  g_test_message ("exit %d; stderr: %s", run->status, run->err);
+  return run;
+}
+
+static Run *
+run_env (const char * const *env,
+         const char         *input,
+         ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  va_list ap;
+
+  va_start (ap, input);
+  for (const char *arg = va_arg (ap, const char *); arg; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  process = spawn_cli (env, (const char * const *) args->pdata);
+  return finish_cli (process, input);
+}
+
+#define run(input, ...) run_env (NULL, input, __VA_ARGS__, NULL)
+
+static void
+assert_run (Run        *run,
+            int         status,
+            const char *in_stderr)
+{
+  if (run->status != status)
+    g_error ("expected exit status %d, got %d; stdout: %s; stderr: %s",
+             status, run->status, run->out, run->err);
+
+  if (in_stderr != NULL && strstr (run->err, in_stderr) == NULL)
+    g_error ("expected “%s” on stderr, got: %s", in_stderr, run->err);
+
+  /* Errors are one line, and only errors go to stderr. */
+  if (status != 0)
+    {
+      g_autofree char *trimmed = g_strstrip (g_strdup (run->err));
+
+      g_assert_nonnull (strstr (run->err, "tokendesk"));
+      if (strchr (trimmed, '\n') != NULL && strstr (run->err, "Usage:") == NULL)
+        g_error ("an error message of more than one line: %s", run->err);
+    }
+}
+
+static char *
+stripped_out (Run *run)
+{
+  g_autofree char *out = g_strdup (run->out);
+
+  return g_strdup (g_strstrip (out));
+}
+
+static void
+remember_secret (const char *secret)
+{
+  if (secret != NULL && strlen (secret) >= 8)
+    g_ptr_array_add (secrets, g_strdup (secret));
+}
+
+static char *
+get_token (const char *name)
+{
+  g_autoptr(Run) r = run (NULL, "token", name);
+  char *token;
+
+  assert_run (r, 0, NULL);
+  token = stripped_out (r);
+  g_assert_cmpstr (token, !=, "");
+  remember_secret (token);
+
+  return token;
+}
+
+/* The simulator ---------------------------------------------------------- */
+
+static void
+sim_config (const char *vendor,
+            int         lifetime_s)
+{
+  g_autofree char *body = g_strdup_printf ("{\"vendor\":\"%s\",\"lifetime_s\":%d}",
+                                           vendor, lifetime_s);
+
+  td_test_sim_config (sim, body);
+}
+
+/* A user of every vendor, of this test only: Cover Whale invalidates a
+ * user's tokens on every sign-in, so users shared by tests would make them
+ * depend on each other. */
+static void
+new_user (const char  *flag,
+          char       **username,
+          char       **password)
+{
+  g_autoptr(JsonNode) answer = NULL;
+  g_autofree char *body = NULL;
+
+  *username = g_strdup_printf ("user%u-%u", ++user_serial, g_random_int ());
+  *password = g_strdup_printf ("pw-%08x%08x", g_random_int (), g_random_int ());
+  remember_secret (*password);
+
+  if (flag != NULL)
+    body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"%s\",\"flags\":[\"%s\"]}",
+                            *username, *password, flag);
+  else
+    body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"%s\"}", *username, *password);
+
+  answer = td_test_sim_control (sim, "POST", "/_sim/users", body);
+}
+
+static char *
+line (const char *text)
+{
+  return g_strconcat (text, "\n", NULL);
+}
+
+/* Adds and signs in; returns the account name for convenience. */
+static void
+add_account (const char *vendor,
+             const char *name,
+             const char *username,
+             const char *password,
+             const char *extra_option)
+{
+  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
+  g_autofree char *input = line (password);
+  g_autoptr(Run) r = NULL;
+
+  if (extra_option != NULL)
+    r = run (input, "add", vendor, name, "--username", username, "--endpoint", base, extra_option);
+  else
+    r = run (input, "add", vendor, name, "--username", username, "--endpoint", base);
+
+  assert_run (r, 0, NULL);
+  g_assert_nonnull (strstr (r->out, name));
+  /* Nothing secret on stdout either. */
+  g_assert_null (strstr (r->out, password));
+}
+
+/* The vendor's protected endpoint, called with the header line that
+ * `tokendesk token --format header` printed. */
+static guint
+call_protected (const char *vendor,
+                const char *header_line)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
+  g_autofree char *url = NULL;
+  g_auto(GStrv) parts = g_strsplit (header_line, ": ", 2);
+
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+
+  if (g_str_equal (vendor, "coverwhale"))
+    {
+      g_autoptr(GBytes) request = g_bytes_new_static ("{}", 2);
+
+      url = g_strconcat (base, "/getindication", NULL);
+      msg = soup_message_new ("POST", url);
+      soup_message_set_request_body_from_bytes (msg, "application/json", request);
+    }
+  else
+    {
+      if (g_str_equal (vendor, "couchdrop"))
+        url = g_strconcat (base, "/manage/account", NULL);
+      else if (g_str_equal (vendor, "senmo"))
+        url = g_strconcat (base, "/v1/me", NULL);
+      else
+        url = g_strconcat (base, "/api/users/me", NULL);
+      msg = soup_message_new ("GET", url);
+    }
+
+  soup_session_set_proxy_resolver (session, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), parts[0], parts[1]);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+
+  return soup_message_get_status (msg);
+}
+
+static void
+assert_token_works (const char *vendor,
+                    const char *name)
+{
+  g_autoptr(Run) r = run (NULL, "token", name, "--format", "header");
+  g_autofree char *header = NULL;
+
+  assert_run (r, 0, NULL);
+  header = stripped_out (r);
+  g_assert_cmpuint (call_protected (vendor, header), ==, 200);
+}
+
+/* The keyring ------------------------------------------------------------ */
+
+static char *
+account_id_for (const char *name)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *path = g_build_filename (config_home, "tokendesk", "accounts.ini", NULL);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) groups = NULL;
+
+  g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+
+  groups = g_key_file_get_groups (key_file, NULL);
+  for (guint i = 0; groups[i]; i++)
+    {
+      g_autofree char *group_name = g_key_file_get_string (key_file, groups[i], "name", NULL);
+
+      if (g_strcmp0 (group_name, name) == 0)
+        return g_strdup (groups[i]);
+    }
+
+  return NULL;
+}
+
+/* Enumerates every item of every collection: what Seahorse would show. */
+static GPtrArray *
+keyring_items_full (SecretService **out_service)
+{
+  g_autoptr(SecretService) service = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *items = g_ptr_array_new_with_free_func (g_object_unref);
+  GList *collections;
+
+  /* A new proxy each time, not the shared one: this test never runs the
+   * main loop, so a shared proxy's item lists would stay as first seen. */
+  service = secret_service_open_sync (SECRET_TYPE_SERVICE, NULL,
+                                      SECRET_SERVICE_LOAD_COLLECTIONS, NULL, &error);
+  g_assert_no_error (error);
+
+  collections = secret_service_get_collections (service);
+  for (GList *c = collections; c; c = c->next)
+    {
+      GList *list;
+
+      secret_collection_load_items_sync (c->data, NULL, &error);
+      g_assert_no_error (error);
+
+      list = secret_collection_get_items (c->data);
+      for (GList *l = list; l; l = l->next)
+        g_ptr_array_add (items, g_object_ref (l->data));
+      g_list_free_full (list, g_object_unref);
+    }
+  g_list_free_full (collections, g_object_unref);
+
+  /* The items do not keep their service alive. */
+  if (out_service != NULL)
+    *out_service = g_steal_pointer (&service);
+
+  return items;
+}
+
+static GPtrArray *
+keyring_items (void)
+{
+  return keyring_items_full (NULL);
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* Kinds of the items of one account, sorted and joined: "access-token,refresh-token" */
+static char *
+keyring_kinds (const char *account_id,
+               const char *name)
+{
+  g_autoptr(GPtrArray) items = keyring_items ();
+  g_autoptr(GPtrArray) kinds = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *label_end = g_strconcat (" for ", name, NULL);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      SecretItem *item = g_ptr_array_index (items, i);
+      g_autoptr(GHashTable) attributes = secret_item_get_attributes (item);
+      g_autofree char *label = secret_item_get_label (item);
+      const char *kind = g_hash_table_lookup (attributes, "kind");
+
+      if (g_strcmp0 (g_hash_table_lookup (attributes, "account"), account_id) == 0)
+        {
+          g_assert_cmpstr (g_hash_table_lookup (attributes, "xdg:schema"), ==, SCHEMA_NAME);
+          g_assert_true (g_str_has_prefix (label, "Token Desk: "));
+          g_assert_true (g_str_has_suffix (label, label_end));
+          g_ptr_array_add (kinds, g_strdup (kind ? kind : "?"));
+        }
+      else if (g_str_has_suffix (label, label_end))
+        g_error ("a keyring item “%s” has no or another account id", label);
+    }
+
+  g_ptr_array_sort (kinds, compare_strings);
+  g_ptr_array_add (kinds, NULL);
+  return g_strjoinv (",", (char **) kinds->pdata);
+}
+
+/* A private session bus, with or without a keyring ----------------------- */
+
+typedef struct
+{
+  char        *dir;
+  char        *runtime_dir;
+  char        *address;
+  GSubprocess *bus;
+  GPid         keyring_pid;
+} PrivateBus;
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        rm_rf (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+private_bus_stop (PrivateBus *bus)
+{
+  if (bus->keyring_pid > 0)
+    kill (bus->keyring_pid, SIGTERM);
+  if (bus->bus != NULL)
+    {
+      g_subprocess_send_signal (bus->bus, SIGTERM);
+      g_subprocess_wait (bus->bus, NULL, NULL);
+      g_clear_object (&bus->bus);
+    }
+  rm_rf (bus->dir);
+  g_free (bus->dir);
+  g_free (bus->runtime_dir);
+  g_free (bus->address);
+  g_free (bus);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PrivateBus, private_bus_stop)
+
+static GDBusConnection *
+private_bus_connect (PrivateBus *bus)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *connection;
+
+  connection =
+    g_dbus_connection_new_for_address_sync (bus->address,
+                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                            NULL, NULL, &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
+static void
+run_keyring_daemon (PrivateBus *bus,
+                    const char *argument,
+                    const char *input)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_dir = g_build_filename (bus->dir, "data", NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus->address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", bus->runtime_dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_dir, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", argument,
+                                         "--components=secrets", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static PrivateBus *
+private_bus_start (gboolean with_keyring)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_path = NULL;
+  PrivateBus *bus = g_new0 (PrivateBus, 1);
+
+  bus->dir = g_dir_make_tmp ("td-test-cli-bus-XXXXXX", &error);
+  g_assert_no_error (error);
+  bus->runtime_dir = g_build_filename (bus->dir, "runtime", NULL);
+  g_assert_cmpint (g_mkdir (bus->runtime_dir, 0700), ==, 0);
+
+  /* No <servicedir>: nothing is activated, so without a keyring started
+   * here the bus has no Secret Service at all. */
+  config = g_strdup_printf ("<!DOCTYPE busconfig PUBLIC "
+                            "\"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                            " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                            "<busconfig>\n"
+                            "  <type>session</type>\n"
+                            "  <listen>unix:dir=%s</listen>\n"
+                            "  <auth>EXTERNAL</auth>\n"
+                            "  <policy context=\"default\">\n"
+                            "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+                            "    <allow eavesdrop=\"true\"/>\n"
+                            "    <allow own=\"*\"/>\n"
+                            "  </policy>\n"
+                            "</busconfig>\n", bus->runtime_dir);
+  config_path = g_build_filename (bus->dir, "bus.conf", NULL);
+  g_file_set_contents (config_path, config, -1, &error);
+  g_assert_no_error (error);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  bus->bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
+                                          "--print-address=1", "--config-file", config_path,
+                                          NULL);
+  g_assert_no_error (error);
+
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->bus));
+  bus->address = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (bus->address);
+
+  if (with_keyring)
+    {
+      g_autoptr(GDBusConnection) connection = NULL;
+      g_autoptr(GVariant) reply = NULL;
+
+      /* As tests/headless-session does: both steps, and a password. */
+      run_keyring_daemon (bus, "--unlock", "private-keyring-password");
+      run_keyring_daemon (bus, "--start", "");
+
+      connection = private_bus_connect (bus);
+      for (int i = 0; i < 100; i++)
+        {
+          g_clear_pointer (&reply, g_variant_unref);
+          g_clear_error (&error);
+          reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
+                                               "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                               "GetConnectionUnixProcessID",
+                                               g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                               G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE,
+                                               -1, NULL, &error);
+          if (reply != NULL)
+            break;
+          g_usleep (50 * 1000);
+        }
+      g_assert_no_error (error);
+      g_variant_get (reply, "(u)", &bus->keyring_pid);
+    }
+
+  return bus;
+}
+
+/* Tests ------------------------------------------------------------------ */
+
+static void
+test_help (void)
+{
+  const char *commands[] = {
+    "vendors", "add", "login", "token", "list", "logout", "remove",
+    "reset-password", "change-password",
+  };
+
+  {
+    g_autoptr(Run) r = run (NULL, "help");
+
+    assert_run (r, 0, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+      g_assert_nonnull (strstr (r->out, commands[i]));
+    g_assert_nonnull (strstr (r->out, "Exit status"));
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr(Run) r = run (NULL, commands[i], "--help");
+      g_autoptr(Run) h = run (NULL, "help", commands[i]);
+      g_autofree char *usage = g_strdup_printf ("tokendesk %s", commands[i]);
+
+      assert_run (r, 0, NULL);
+      g_assert_nonnull (strstr (r->out, usage));
+      g_assert_nonnull (strstr (r->out, "Example"));
+      g_assert_nonnull (strstr (r->out, "Exit status"));
+      assert_run (h, 0, NULL);
+      g_assert_cmpstr (h->out, ==, r->out);
+    }
+
+  {
+    g_autoptr(Run) r = run (NULL, "token", "--bogus", "x");
+    g_autoptr(Run) r2 = run (NULL, "token");
+    g_autoptr(Run) r3 = run (NULL, "token", "a", "b");
+    g_autoptr(Run) r4 = run (NULL, "help", "nonsense");
+
+    assert_run (r, 2, "--bogus");
+    assert_run (r2, 2, "missing argument");
+    assert_run (r3, 2, "unexpected argument");
+    g_assert_cmpint (r4->status, ==, 2);
+  }
+}
+
+static void
+test_vendors (void)
+{
+  g_autoptr(Run) text = run (NULL, "vendors");
+  g_autoptr(Run) json = run (NULL, "vendors", "--json");
+  g_autoptr(Run) bad = run (NULL, "vendors", "--jsn");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const char *ids[] = { "coverwhale", "couchdrop", "senmo", "logware" };
+  JsonArray *array;
+
+  assert_run (text, 0, NULL);
+  assert_run (json, 0, NULL);
+  assert_run (bad, 2, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    g_assert_nonnull (strstr (text->out, ids[i]));
+  g_assert_nonnull (strstr (text->out, "sandbox"));
+
+  json_parser_load_from_data (parser, json->out, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)));
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==, G_N_ELEMENTS (ids));
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      JsonObject *vendor = json_array_get_object_element (array, i);
+
+      g_assert_cmpstr (json_object_get_string_member (vendor, "id"), ==, ids[i]);
+      g_assert_true (json_object_has_member (vendor, "endpoints"));
+      g_assert_true (json_object_has_member (vendor, "features"));
+    }
+}
+
+static void
+test_add_usage (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "coverwhale");
+  guint auth_calls = td_test_sim_count (sim, "coverwhale/authentication");
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  add_account ("coverwhale", "usage-cw", user, password, NULL);
+
+  {
+    g_autoptr(Run) r = run (input, "add", "nosuch", "x", "--username", user);
+    assert_run (r, 2, "nosuch");
+  }
+  {
+    g_autoptr(Run) r = run (input, "add", "coverwhale", "x", "--endpoint", base);
+    assert_run (r, 2, "--username");
+  }
+  {
+    g_autoptr(Run) r = run (input, "add", "senmo", "x", "--username", user);
+    assert_run (r, 2, "Senmo");
+  }
+  {
+    g_autoptr(Run) r = run (input, "add", "coverwhale", "x", "--username", user,
+                            "--endpoint", "no-such-preset");
+    assert_run (r, 2, "no-such-preset");
+  }
+  {
+    /* Passwords never go to a remote host in the clear. */
+    g_autoptr(Run) r = run (input, "add", "coverwhale", "x", "--username", user,
+                            "--endpoint", "http://example.com/api");
+    assert_run (r, 2, "https");
+  }
+  {
+    /* Names are unique, whatever their case. */
+    g_autoptr(Run) r = run (input, "add", "coverwhale", "USAGE-CW", "--username", user,
+                            "--endpoint", base);
+    assert_run (r, 2, "already");
+  }
+  {
+    g_autoptr(Run) r = run (input, "add", "coverwhale", "x", "--username", user,
+                            "--endpoint", base, "--hand-out", "access");
+    assert_run (r, 2, "--hand-out");
+  }
+  {
+    g_autoptr(Run) r = run (input, "add", "logware", "x", "--admin-token");
+    assert_run (r, 2, "administrative");
+  }
+  {
+    g_autoptr(Run) r = run ("", "add", "coverwhale", "x", "--username", user, "--endpoint", base);
+    assert_run (r, 2, "standard input");
+  }
+
+  /* None of them reached the vendor or left an account behind. */
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/authentication"), ==, auth_calls + 1);
+  {
+    g_autoptr(Run) r = run (NULL, "list", "--json");
+
+    assert_run (r, 0, NULL);
+    g_assert_null (strstr (r->out, "\"x\""));
+  }
+}
+
+static void
+test_add_refused (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *twofa = NULL;
+  g_autofree char *twofa_password = NULL;
+  g_autofree char *forbidden = NULL;
+  g_autofree char *forbidden_password = NULL;
+  g_autofree char *cw_base = td_test_sim_dup_base (sim, "coverwhale");
+  g_autofree char *cd_base = td_test_sim_dup_base (sim, "couchdrop");
+  g_autofree char *wrong = line ("not-the-password");
+  g_autofree char *twofa_input = NULL;
+  g_autofree char *forbidden_input = NULL;
+
+  new_user (NULL, &user, &password);
+  new_user ("twofa", &twofa, &twofa_password);
+  new_user ("forbidden", &forbidden, &forbidden_password);
+  twofa_input = line (twofa_password);
+  forbidden_input = line (forbidden_password);
+
+  {
+    g_autoptr(Run) r = run (wrong, "add", "coverwhale", "refused-cw", "--username", user,
+                            "--endpoint", cw_base);
+    /* The vendor's own words, the account and the vendor named. */
+    assert_run (r, 1, "Incorrect username or password");
+    g_assert_nonnull (strstr (r->err, "refused-cw (Cover Whale)"));
+  }
+  {
+    g_autoptr(Run) r = run (twofa_input, "add", "couchdrop", "refused-2fa", "--username", twofa,
+                            "--endpoint", cd_base);
+    assert_run (r, 1, "two-factor");
+  }
+  {
+    g_autoptr(Run) r = run (forbidden_input, "add", "couchdrop", "refused-403",
+                            "--username", forbidden, "--endpoint", cd_base);
+    assert_run (r, 1, "refused-403");
+  }
+
+  /* Saved only when the sign-in succeeds, and nothing left in the keyring. */
+  {
+    g_autoptr(Run) r = run (NULL, "list", "--json");
+    g_autoptr(GPtrArray) items = keyring_items ();
+
+    assert_run (r, 0, NULL);
+    g_assert_null (strstr (r->out, "refused-"));
+    for (guint i = 0; i < items->len; i++)
+      {
+        g_autofree char *label = secret_item_get_label (g_ptr_array_index (items, i));
+
+        g_assert_null (strstr (label, "refused-"));
+      }
+  }
+}
+
+static void
+test_add_unreachable (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  const char *modes[] = { "status-500", "html", "truncated", "missing-token", "hang" };
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+
+  {
+    /* Nothing listens on port 9 of the loopback. */
+    g_autoptr(Run) r = run (input, "add", "logware", "down-lw", "--username", user,
+                            "--endpoint", "http://127.0.0.1:9");
+    assert_run (r, 3, "down-lw (Logware)");
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (modes); i++)
+    {
+      const char *env[] = { "TOKENDESK_HTTP_TIMEOUT", "2", NULL };
+      g_autoptr(Run) r = NULL;
+
+      td_test_sim_hostile (sim, "logware", modes[i], 1);
+      r = run_env (env, input, "add", "logware", "down-lw", "--username", user,
+                   "--endpoint", base, NULL);
+      assert_run (r, 3, "down-lw (Logware)");
+    }
+
+  {
+    g_autoptr(Run) r = run (NULL, "list", "--json");
+    assert_run (r, 0, NULL);
+    g_assert_null (strstr (r->out, "down-lw"));
+  }
+}
+
+static void
+test_coverwhale_token (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "coverwhale");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  guint auth_calls;
+  JsonObject *object;
+
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-token", user, password, NULL);
+  auth_calls = td_test_sim_count (sim, "coverwhale/authentication");
+
+  /* Two processes, one token, no vendor call: it came from the keyring. */
+  first = get_token ("cw-token");
+  second = get_token ("cw-token");
+  g_assert_cmpstr (first, ==, second);
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/authentication"), ==, auth_calls);
+  assert_token_works ("coverwhale", "cw-token");
+
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cw-token", "--format", "header");
+    g_autofree char *expected = g_strdup_printf ("AccessToken: %s\n", first);
+
+    assert_run (r, 0, NULL);
+    g_assert_cmpstr (r->out, ==, expected);
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cw-token", "--format", "json");
+    g_autofree char *header = g_strdup_printf ("AccessToken: %s", first);
+    const char *expires;
+
+    assert_run (r, 0, NULL);
+    json_parser_load_from_data (parser, r->out, -1, &error);
+    g_assert_no_error (error);
+    object = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpstr (json_object_get_string_member (object, "token"), ==, first);
+    g_assert_cmpstr (json_object_get_string_member (object, "header"), ==, header);
+    expires = json_object_get_string_member (object, "expires_at");
+    g_assert_true (g_str_has_suffix (expires, "Z"));
+    {
+      g_autoptr(GDateTime) date_time = g_date_time_new_from_iso8601 (expires, NULL);
+      gint64 in = g_date_time_to_unix (date_time) - g_get_real_time () / G_USEC_PER_SEC;
+
+      g_assert_nonnull (date_time);
+      g_assert_cmpint (in, >, 3000);
+      g_assert_cmpint (in, <=, 3600);
+    }
+  }
+  {
+    g_autoptr(Run) r1 = run (NULL, "token", "cw-token", "--format", "yaml");
+    g_autoptr(Run) r2 = run (NULL, "token", "cw-token", "--min-valid", "-1");
+    g_autoptr(Run) r3 = run (NULL, "token", "no-such-account");
+
+    assert_run (r1, 2, "yaml");
+    assert_run (r2, 2, "--min-valid");
+    assert_run (r3, 2, "no-such-account");
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "list");
+    assert_run (r, 0, NULL);
+    g_assert_nonnull (strstr (r->out, "cw-token"));
+    g_assert_nonnull (strstr (r->out, "signed-in"));
+    g_assert_null (strstr (r->out, first));
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "list", "--json");
+    g_autoptr(JsonParser) list_parser = json_parser_new ();
+    JsonArray *array;
+    gboolean found = FALSE;
+
+    assert_run (r, 0, NULL);
+    g_assert_null (strstr (r->out, first));
+    json_parser_load_from_data (list_parser, r->out, -1, &error);
+    g_assert_no_error (error);
+    array = json_node_get_array (json_parser_get_root (list_parser));
+    for (guint i = 0; i < json_array_get_length (array); i++)
+      {
+        JsonObject *account = json_array_get_object_element (array, i);
+
+        if (g_strcmp0 (json_object_get_string_member (account, "name"), "cw-token") != 0)
+          continue;
+        found = TRUE;
+        g_assert_cmpstr (json_object_get_string_member (account, "vendor"), ==, "coverwhale");
+        g_assert_cmpstr (json_object_get_string_member (account, "username"), ==, user);
+        g_assert_cmpstr (json_object_get_string_member (account, "endpoint"), ==, base);
+        g_assert_cmpstr (json_object_get_string_member (account, "state"), ==, "signed-in");
+        g_assert_true (g_str_has_suffix (json_object_get_string_member (account, "expires_at"),
+                                         "Z"));
+        g_assert_cmpuint (json_object_get_size (account), ==, 6);
+      }
+    g_assert_true (found);
+  }
+
+  /* The keyring holds what the issue says, labelled for people. */
+  {
+    g_autofree char *id = account_id_for ("cw-token");
+    g_autofree char *kinds = keyring_kinds (id, "cw-token");
+
+    g_assert_cmpstr (kinds, ==, "access-token,refresh-token");
+  }
+}
+
+/* Cover Whale rotates the refresh token on every refresh and invalidates
+ * the old one: process B must use what process A stored. */
+static void
+test_rotation_across_processes (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *token_a = NULL;
+  g_autofree char *token_b = NULL;
+  g_autofree char *header_a = NULL;
+  guint refreshes;
+
+  new_user (NULL, &user, &password);
+  /* Token lifetimes chosen so that each process below has to renew. */
+  sim_config ("coverwhale", 60);
+  add_account ("coverwhale", "cw-rotate", user, password, NULL);
+  refreshes = td_test_sim_count (sim, "coverwhale/refresh");
+
+  /* Process A renews (the stored token lasts 60 s < 300 s). */
+  sim_config ("coverwhale", 400);
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cw-rotate", "--format", "header");
+    assert_run (r, 0, NULL);
+    header_a = stripped_out (r);
+    token_a = g_strdup (strchr (header_a, ' ') + 1);
+    remember_secret (token_a);
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 1);
+  g_assert_cmpuint (call_protected ("coverwhale", header_a), ==, 200);
+
+  /* Process B renews too (A's token lasts 400 s < 500 s): with the refresh
+   * token A stored, since the vendor invalidated the first one. */
+  sim_config ("coverwhale", 1000);
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cw-rotate", "--min-valid", "500");
+    assert_run (r, 0, NULL);
+    token_b = stripped_out (r);
+    remember_secret (token_b);
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 2);
+  g_assert_cmpstr (token_a, !=, token_b);
+  assert_token_works ("coverwhale", "cw-rotate");
+  /* …and the vendor dropped A's token, as documented. */
+  g_assert_cmpuint (call_protected ("coverwhale", header_a), ==, 401);
+
+  /* A third process finds B's token and calls nobody. */
+  {
+    g_autofree char *token_c = get_token ("cw-rotate");
+
+    g_assert_cmpstr (token_c, ==, token_b);
+    g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 2);
+  }
+}
+
+static void
+test_concurrent_renewal (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  GSubprocess *processes[10];
+  char *tokens[10];
+  guint refreshes;
+  guint auths;
+
+  new_user (NULL, &user, &password);
+  sim_config ("coverwhale", 60);
+  add_account ("coverwhale", "cw-ten", user, password, NULL);
+  /* The renewed token lasts long enough for everyone; the stored one not. */
+  sim_config ("coverwhale", 3600);
+  refreshes = td_test_sim_count (sim, "coverwhale/refresh");
+  auths = td_test_sim_count (sim, "coverwhale/authentication");
+
+  for (guint i = 0; i < G_N_ELEMENTS (processes); i++)
+    {
+      const char *args[] = { "token", "cw-ten", "--format", "header", NULL };
+
+      processes[i] = spawn_cli (NULL, args);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (processes); i++)
+    {
+      g_autoptr(Run) r = finish_cli (processes[i], NULL);
+
+      assert_run (r, 0, NULL);
+      tokens[i] = stripped_out (r);
+      g_object_unref (processes[i]);
+    }
+
+  /* Exactly one vendor call for the ten; each printed the same, working token. */
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 1);
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/authentication"), ==, auths + 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tokens); i++)
+    {
+      g_assert_cmpstr (tokens[i], ==, tokens[0]);
+      g_assert_cmpuint (call_protected ("coverwhale", tokens[i]), ==, 200);
+      remember_secret (strchr (tokens[i], ' ') + 1);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (tokens); i++)
+    g_free (tokens[i]);
+}
+
+static char *
+list_state (const char *name)
+{
+  g_autoptr(Run) r = run (NULL, "list", "--json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *array;
+
+  assert_run (r, 0, NULL);
+  json_parser_load_from_data (parser, r->out, -1, &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (json_parser_get_root (parser));
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *account = json_array_get_object_element (array, i);
+
+      if (g_strcmp0 (json_object_get_string_member (account, "name"), name) == 0)
+        return g_strdup (json_object_get_string_member (account, "state"));
+    }
+
+  return NULL;
+}
+
+static void
+test_remembered_password (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *state = NULL;
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  sim_config ("logware", 60);
+  add_account ("logware", "lw-remember", user, password, "--remember-password");
+  add_account ("logware", "lw-forget", user, password, NULL);
+  sim_config ("logware", 36000);
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  {
+    g_autofree char *id = account_id_for ("lw-remember");
+    g_autofree char *kinds = keyring_kinds (id, "lw-remember");
+    g_autofree char *id2 = account_id_for ("lw-forget");
+    g_autofree char *kinds2 = keyring_kinds (id2, "lw-forget");
+
+    g_assert_cmpstr (kinds, ==, "access-token,password");
+    g_assert_cmpstr (kinds2, ==, "access-token");
+  }
+
+  state = list_state ("lw-forget");
+  g_assert_cmpstr (state, ==, "expiring");
+
+  /* No refresh token: the remembered password renews silently… */
+  first = get_token ("lw-remember");
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins + 1);
+  assert_token_works ("logware", "lw-remember");
+
+  /* …and without one the account needs signing in. */
+  {
+    g_autoptr(Run) r = run (NULL, "token", "lw-forget");
+    assert_run (r, 1, "lw-forget (Logware)");
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins + 1);
+
+  /* login: 0, then 1 with a wrong password, 2 for an unknown account, 3
+   * for a vendor that is down. */
+  {
+    g_autoptr(Run) r = run (input, "login", "lw-forget");
+    assert_run (r, 0, NULL);
+  }
+  second = get_token ("lw-forget");
+  assert_token_works ("logware", "lw-forget");
+  {
+    g_autoptr(Run) r = run ("wrong-password\n", "login", "lw-forget");
+    assert_run (r, 1, "Username or password incorrect");
+  }
+  {
+    g_autoptr(Run) r = run (input, "login", "no-such-account");
+    assert_run (r, 2, "no-such-account");
+  }
+  {
+    g_autoptr(Run) r = NULL;
+
+    td_test_sim_hostile (sim, "logware", "status-502", 1);
+    r = run (input, "login", "lw-forget");
+    assert_run (r, 3, "lw-forget (Logware)");
+  }
+}
+
+static void
+test_senmo (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *id_token = NULL;
+  g_autofree char *access_token = NULL;
+  guint refreshes;
+
+  new_user (NULL, &user, &password);
+  sim_config ("senmo", 60);
+  add_account ("senmo", "senmo-id", user, password, NULL);
+  add_account ("senmo", "senmo-access", user, password, "--hand-out=access");
+  sim_config ("senmo", 3600);
+  refreshes = td_test_sim_count (sim, "senmo/refreshtoken");
+
+  /* Renewal by refresh token, first with the vendor down. */
+  {
+    g_autoptr(Run) r = NULL;
+
+    td_test_sim_hostile (sim, "senmo", "status-500", 1);
+    r = run (NULL, "token", "senmo-id");
+    assert_run (r, 3, "senmo-id (Senmo)");
+    g_assert_cmpstr (r->out, ==, "");
+  }
+
+  id_token = get_token ("senmo-id");
+  access_token = get_token ("senmo-access");
+  g_assert_cmpuint (td_test_sim_count (sim, "senmo/refreshtoken"), ==, refreshes + 3);
+  g_assert_cmpstr (id_token, !=, access_token);
+
+  {
+    g_autoptr(Run) r = run (NULL, "token", "senmo-id", "--format", "header");
+    g_autofree char *expected = g_strdup_printf ("Authorization: Bearer %s\n", id_token);
+
+    assert_run (r, 0, NULL);
+    g_assert_cmpstr (r->out, ==, expected);
+  }
+  assert_token_works ("senmo", "senmo-id");
+  assert_token_works ("senmo", "senmo-access");
+
+  {
+    g_autofree char *id = account_id_for ("senmo-id");
+    g_autofree char *kinds = keyring_kinds (id, "senmo-id");
+
+    g_assert_cmpstr (kinds, ==, "access-token,refresh-token");
+  }
+}
+
+static void
+test_couchdrop_admin_token (void)
+{
+  g_autofree char *admin = g_strdup_printf ("admin-token-%08x", g_random_int ());
+  g_autofree char *body = g_strdup_printf ("{\"token\":\"%s\"}", admin);
+  g_autofree char *input = line (admin);
+  g_autofree char *base = td_test_sim_dup_base (sim, "couchdrop");
+  g_autoptr(JsonNode) answer = td_test_sim_control (sim, "POST", "/_sim/admin-tokens", body);
+  guint auth_calls = td_test_sim_count (sim, "couchdrop/authenticate");
+
+  remember_secret (admin);
+
+  {
+    g_autoptr(Run) r = run (input, "add", "couchdrop", "cd-admin", "--admin-token",
+                            "--endpoint", base);
+    assert_run (r, 0, NULL);
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cd-admin", "--format", "json");
+    g_autofree char *expected = g_strdup_printf ("{\"token\":\"%s\",\"expires_at\":null,"
+                                                 "\"header\":\"token: %s\"}\n", admin, admin);
+
+    assert_run (r, 0, NULL);
+    g_assert_cmpstr (r->out, ==, expected);
+  }
+  assert_token_works ("couchdrop", "cd-admin");
+  /* Kept as given: no vendor call. */
+  g_assert_cmpuint (td_test_sim_count (sim, "couchdrop/authenticate"), ==, auth_calls);
+
+  {
+    g_autofree char *id = account_id_for ("cd-admin");
+    g_autofree char *kinds = keyring_kinds (id, "cd-admin");
+
+    g_assert_cmpstr (kinds, ==, "admin-token");
+  }
+
+  /* Signing out drops it; login takes a new one. */
+  {
+    g_autoptr(Run) r = run (NULL, "logout", "cd-admin");
+    g_autoptr(Run) t = run (NULL, "token", "cd-admin");
+
+    assert_run (r, 0, NULL);
+    assert_run (t, 1, "cd-admin (Couchdrop)");
+  }
+  {
+    g_autoptr(Run) r = run (input, "login", "cd-admin");
+    g_autofree char *token = NULL;
+
+    assert_run (r, 0, NULL);
+    token = get_token ("cd-admin");
+    g_assert_cmpstr (token, ==, admin);
+  }
+}
+
+static void
+test_logout_and_remove (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *token = NULL;
+
+  new_user (NULL, &user, &password);
+  add_account ("logware", "lw-remove", user, password, "--remember-password");
+  id = account_id_for ("lw-remove");
+  token = get_token ("lw-remove");
+
+  {
+    g_autofree char *kinds = keyring_kinds (id, "lw-remove");
+    g_assert_cmpstr (kinds, ==, "access-token,password");
+  }
+
+  /* Sign out: the tokens go, the account and the remembered password stay. */
+  {
+    g_autoptr(Run) r = run (NULL, "logout", "lw-remove");
+    g_autoptr(Run) l = run (NULL, "list", "--json");
+    g_autofree char *kinds = keyring_kinds (id, "lw-remove");
+
+    assert_run (r, 0, NULL);
+    assert_run (l, 0, NULL);
+    g_assert_nonnull (strstr (l->out, "lw-remove"));
+    g_assert_cmpstr (kinds, ==, "password");
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "logout", "no-such-account");
+    assert_run (r, 2, "no-such-account");
+  }
+
+  /* The remembered password signs in again by itself. */
+  g_clear_pointer (&token, g_free);
+  token = get_token ("lw-remove");
+  {
+    g_autofree char *kinds = keyring_kinds (id, "lw-remove");
+    g_assert_cmpstr (kinds, ==, "access-token,password");
+  }
+
+  /* Remove: nothing left in any collection, nor in the account file. */
+  {
+    g_autoptr(Run) r = run (NULL, "remove", "lw-remove");
+    g_autoptr(Run) again = run (NULL, "remove", "lw-remove");
+    g_autoptr(Run) l = run (NULL, "list", "--json");
+    g_autofree char *kinds = keyring_kinds (id, "lw-remove");
+    g_autofree char *path = g_build_filename (config_home, "tokendesk", "accounts.ini", NULL);
+    g_autofree char *file = NULL;
+
+    assert_run (r, 0, NULL);
+    assert_run (again, 2, "lw-remove");
+    assert_run (l, 0, NULL);
+    g_assert_null (strstr (l->out, "lw-remove"));
+    g_assert_cmpstr (kinds, ==, "");
+    g_assert_true (g_file_get_contents (path, &file, NULL, NULL));
+    g_assert_null (strstr (file, id));
+  }
+}
+
+static void
+test_reset_password (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *new_password = g_strdup_printf ("new-pw-%08x", g_random_int ());
+  g_autofree char *new_input = line (new_password);
+  g_autofree char *code = NULL;
+
+  remember_secret (new_password);
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-reset", user, password, NULL);
+  add_account ("logware", "lw-reset", user, password, NULL);
+
+  {
+    g_autoptr(Run) neither = run (NULL, "reset-password", "cw-reset");
+    g_autoptr(Run) both = run (NULL, "reset-password", "cw-reset", "--request", "--code", "1");
+    g_autoptr(Run) unsupported = run (NULL, "reset-password", "lw-reset", "--request");
+    g_autoptr(Run) unknown = run (NULL, "reset-password", "nobody", "--request");
+
+    assert_run (neither, 2, NULL);
+    assert_run (both, 2, NULL);
+    assert_run (unsupported, 2, "Logware");
+    assert_run (unknown, 2, "nobody");
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "reset-password", "cw-reset", "--request");
+    assert_run (r, 0, NULL);
+  }
+
+  code = td_test_sim_reset_code (sim, user);
+  g_assert_nonnull (code);
+
+  {
+    g_autoptr(Run) r = run (new_input, "reset-password", "cw-reset", "--code", "000000x");
+    assert_run (r, 1, "cw-reset (Cover Whale)");
+  }
+  {
+    g_autoptr(Run) r = run (new_input, "reset-password", "cw-reset", "--code", code);
+    assert_run (r, 0, NULL);
+  }
+  assert_token_works ("coverwhale", "cw-reset");
+
+  /* The old password is gone at the vendor. */
+  {
+    g_autofree char *old_input = line (password);
+    g_autoptr(Run) r = run (old_input, "login", "cw-reset");
+    g_autoptr(Run) ok = run (new_input, "login", "cw-reset");
+
+    assert_run (r, 1, "cw-reset");
+    assert_run (ok, 0, NULL);
+  }
+}
+
+static void
+test_change_password (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *new_password = g_strdup_printf ("changed-%08x", g_random_int ());
+  g_autofree char *input = NULL;
+  g_autofree char *wrong_input = NULL;
+  g_autofree char *new_input = line (new_password);
+
+  remember_secret (new_password);
+  new_user (NULL, &user, &password);
+  input = g_strdup_printf ("%s\n%s\n", password, new_password);
+  wrong_input = g_strdup_printf ("nope\n%s\n", new_password);
+  add_account ("coverwhale", "cw-change", user, password, NULL);
+  add_account ("senmo", "senmo-change", user, password, NULL);
+
+  {
+    g_autoptr(Run) r = run (input, "change-password", "senmo-change");
+    assert_run (r, 2, "Senmo");
+  }
+  {
+    g_autoptr(Run) r = run (wrong_input, "change-password", "cw-change");
+    assert_run (r, 1, "cw-change (Cover Whale)");
+  }
+  {
+    g_autoptr(Run) r = run (password, "change-password", "cw-change");
+    assert_run (r, 2, "standard input");
+  }
+  {
+    g_autoptr(Run) r = run (input, "change-password", "cw-change");
+    assert_run (r, 0, NULL);
+  }
+  assert_token_works ("coverwhale", "cw-change");
+  {
+    g_autoptr(Run) r = run (new_input, "login", "cw-change");
+    assert_run (r, 0, NULL);
+  }
+}
+
+static void
+test_keyring_locked (void)
+{
+  g_autoptr(PrivateBus) bus = NULL;
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  g_autofree char *token = NULL;
+  const char *env[6];
+  guint logins;
+
+  if (!g_find_program_in_path ("dbus-daemon") || !g_find_program_in_path ("gnome-keyring-daemon"))
+    {
+      g_test_skip ("needs dbus-daemon and gnome-keyring-daemon");
+      return;
+    }
+
+  bus = private_bus_start (TRUE);
+  env[0] = "DBUS_SESSION_BUS_ADDRESS";
+  env[1] = bus->address;
+  env[2] = "XDG_RUNTIME_DIR";
+  env[3] = bus->runtime_dir;
+  env[4] = NULL;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+
+  {
+    g_autoptr(Run) r = run_env (env, input, "add", "logware", "lw-locked", "--username", user,
+                                "--endpoint", base, "--remember-password", NULL);
+    g_autoptr(Run) t = run_env (env, NULL, "token", "lw-locked", NULL);
+
+    assert_run (r, 0, NULL);
+    assert_run (t, 0, NULL);
+    token = stripped_out (t);
+    remember_secret (token);
+  }
+
+  /* Lock the default collection, as the screen lock or Seahorse would. */
+  connection = private_bus_connect (bus);
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.secrets",
+                                       "/org/freedesktop/secrets",
+                                       "org.freedesktop.Secret.Service", "ReadAlias",
+                                       g_variant_new ("(s)", "default"), G_VARIANT_TYPE ("(o)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  {
+    const char *collection;
+    g_autoptr(GVariant) locked = NULL;
+
+    g_variant_get (reply, "(&o)", &collection);
+    locked = g_dbus_connection_call_sync (connection, "org.freedesktop.secrets",
+                                          "/org/freedesktop/secrets",
+                                          "org.freedesktop.Secret.Service", "Lock",
+                                          g_variant_new_parsed ("([%o],)", collection),
+                                          NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+    g_assert_no_error (error);
+  }
+
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "token", "lw-locked", NULL);
+    assert_run (r, 4, "locked");
+    g_assert_nonnull (strstr (r->err, "lw-locked (Logware)"));
+    g_assert_cmpstr (r->out, ==, "");
+  }
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", NULL);
+    assert_run (r, 4, "locked");
+    /* What does not need the keyring still works. */
+    g_assert_nonnull (strstr (r->out, "lw-locked"));
+    g_assert_nonnull (strstr (r->out, "unknown"));
+  }
+  {
+    g_autoptr(Run) r = run_env (env, input, "login", "lw-locked", NULL);
+    assert_run (r, 4, "locked");
+  }
+  {
+    g_autoptr(Run) r = run_env (env, input, "add", "logware", "lw-locked-2", "--username", user,
+                                "--endpoint", base, NULL);
+    assert_run (r, 4, "locked");
+  }
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "logout", "lw-locked", NULL);
+    assert_run (r, 4, "locked");
+  }
+  {
+    /* The account stays, so that removing can be retried. */
+    g_autoptr(Run) r = run_env (env, NULL, "remove", "lw-locked", NULL);
+    g_autoptr(Run) l = run_env (env, NULL, "list", "--json", NULL);
+
+    assert_run (r, 4, "locked");
+    g_assert_nonnull (strstr (l->out, "lw-locked"));
+  }
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "vendors", NULL);
+    assert_run (r, 0, NULL);
+  }
+
+  /* Not one sign-in wasted on a keyring that could not keep its result. */
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins);
+
+  /* Forget the account in the shared account file: its keyring is gone. */
+  {
+    g_autoptr(PrivateBus) plain = private_bus_start (TRUE);
+    const char *plain_env[] = { "DBUS_SESSION_BUS_ADDRESS", plain->address, NULL };
+    g_autoptr(Run) r = run_env (plain_env, NULL, "remove", "lw-locked", NULL);
+
+    assert_run (r, 0, NULL);
+  }
+}
+
+static void
+test_keyring_absent (void)
+{
+  g_autoptr(PrivateBus) bus = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "coverwhale");
+  const char *env[3];
+  const char *no_bus[] = { "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus", NULL };
+  guint auths;
+
+  if (!g_find_program_in_path ("dbus-daemon"))
+    {
+      g_test_skip ("needs dbus-daemon");
+      return;
+    }
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  add_account ("coverwhale", "cw-absent", user, password, NULL);
+
+  bus = private_bus_start (FALSE);
+  env[0] = "DBUS_SESSION_BUS_ADDRESS";
+  env[1] = bus->address;
+  env[2] = NULL;
+  auths = td_test_sim_count (sim, "coverwhale/authentication");
+
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "token", "cw-absent", NULL);
+    assert_run (r, 4, "No keyring");
+    g_assert_nonnull (strstr (r->err, "cw-absent (Cover Whale)"));
+    g_assert_cmpstr (r->out, ==, "");
+  }
+  {
+    g_autoptr(Run) r = run_env (no_bus, NULL, "token", "cw-absent", NULL);
+    assert_run (r, 4, "keyring");
+  }
+  {
+    g_autoptr(Run) r = run_env (env, input, "add", "coverwhale", "cw-absent-2",
+                                "--username", user, "--endpoint", base, NULL);
+    assert_run (r, 4, "No keyring");
+  }
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", "--json", NULL);
+    assert_run (r, 4, "No keyring");
+    g_assert_nonnull (strstr (r->out, "\"unknown\""));
+  }
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "vendors", NULL);
+    assert_run (r, 0, NULL);
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/authentication"), ==, auths);
+
+  /* Back with the keyring, the account never noticed. */
+  assert_token_works ("coverwhale", "cw-absent");
+}
+
+/* Two `add`s at once must not lose one of the accounts: each re-reads the
+ * file under a lock before writing it. */
+static void
+test_parallel_add (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  GSubprocess *processes[6];
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+
+  for (guint i = 0; i < G_N_ELEMENTS (processes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("lw-parallel-%u", i);
+      const char *args[] = { "add", "logware", name, "--username", user, "--endpoint", base,
+                             NULL };
+
+      processes[i] = spawn_cli (NULL, args);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (processes); i++)
+    {
+      g_autoptr(Run) r = finish_cli (processes[i], input);
+
+      assert_run (r, 0, NULL);
+      g_object_unref (processes[i]);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (processes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("lw-parallel-%u", i);
+      g_autofree char *state = list_state (name);
+
+      g_assert_cmpstr (state, ==, "signed-in");
+      assert_token_works ("logware", name);
+    }
+}
+
+static void
+test_account_file (void)
+{
+  g_autofree char *dir = g_build_filename (config_home, "damaged", NULL);
+  g_autofree char *file_dir = g_build_filename (dir, "tokendesk", NULL);
+  g_autofree char *path = g_build_filename (file_dir, "accounts.ini", NULL);
+  const char *env[] = { "XDG_CONFIG_HOME", dir, NULL };
+  const char *contents[] = {
+    "this is [not a key file\n\x01",
+    "[TokenDesk]\nversion=2\n\n[abc]\nname=future\nvendor=coverwhale\n",
+    "[TokenDesk]\nversion=1\n\n[abc]\nvendor=coverwhale\n",
+  };
+  const char *messages[] = { "damaged", "newer", "damaged" };
+
+  g_assert_cmpint (g_mkdir_with_parents (file_dir, 0700), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (contents); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *after = NULL;
+
+      g_file_set_contents (path, contents[i], -1, &error);
+      g_assert_no_error (error);
+
+      {
+        g_autoptr(Run) r = run_env (env, NULL, "list", NULL);
+        assert_run (r, 2, messages[i]);
+      }
+      {
+        g_autoptr(Run) r = run_env (env, "x\n", "add", "logware", "lw-file",
+                                    "--username", "u", "--endpoint", "http://127.0.0.1:9", NULL);
+        assert_run (r, 2, messages[i]);
+      }
+
+      /* Reported, never overwritten. */
+      g_file_get_contents (path, &after, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (after, ==, contents[i]);
+    }
+
+  g_unlink (path);
+  g_rmdir (file_dir);
+  g_rmdir (dir);
+}
+
+static void
+test_no_secret_in_debug_output (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "senmo");
+  const char *env[] = { "G_MESSAGES_DEBUG", "all", NULL };
+  g_autofree char *token = NULL;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+
+  {
+    g_autoptr(Run) r = run_env (env, input, "add", "senmo", "senmo-debug", "--username", user,
+                                "--endpoint", base, "--remember-password", NULL);
+    assert_run (r, 0, NULL);
+    g_assert_null (strstr (r->err, password));
+  }
+  {
+    /* Renewing logs the most: refresh, keyring writes. */
+    g_autoptr(Run) r = run_env (env, NULL, "token", "senmo-debug", "--min-valid", "3500", NULL);
+
+    assert_run (r, 0, NULL);
+    token = stripped_out (r);
+    remember_secret (token);
+    g_assert_null (strstr (r->err, token));
+    g_assert_null (strstr (r->err, password));
+  }
+
+  /* Listing every account of the run logs none of their secrets. */
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", "--json", NULL);
+
+    assert_run (r, 0, NULL);
+    for (guint i = 0; i < secrets->len; i++)
+      {
+        g_assert_null (strstr (r->err, g_ptr_array_index (secrets, i)));
+        g_assert_null (strstr (r->out, g_ptr_array_index (secrets, i)));
+      }
+  }
+}
+
+/* Every byte of every file under HOME and the XDG folders, searched for
+ * every secret this run saw: none may be there, in clear. The keyring's
+ * own file is among them, encrypted. */
+static gboolean
+contains (const char *data,
+          gsize       length,
+          const char *needle)
+{
+  gsize needle_length = strlen (needle);
+
+  for (const char *p = data; needle_length <= length - (gsize) (p - data); p++)
+    {
+      p = memchr (p, needle[0], length - (p - data));
+      if (p == NULL || length - (gsize) (p - data) < needle_length)
+        return FALSE;
+      if (memcmp (p, needle, needle_length) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+scan_dir (const char *path,
+          GHashTable *seen,
+          guint      *n_files)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      GStatBuf st;
+
+      if (g_lstat (child, &st) != 0 || g_hash_table_contains (seen, child))
+        continue;
+      g_hash_table_add (seen, g_strdup (child));
+
+      if (S_ISDIR (st.st_mode))
+        scan_dir (child, seen, n_files);
+      else if (S_ISREG (st.st_mode))
+        {
+          g_autofree char *data = NULL;
+          gsize length;
+
+          if (!g_file_get_contents (child, &data, &length, NULL))
+            continue;
+          (*n_files)++;
+
+          for (guint i = 0; i < secrets->len; i++)
+            {
+              const char *secret = g_ptr_array_index (secrets, i);
+
+              if (contains (data, length, secret))
+                g_error ("%s holds a secret of this run in clear", child);
+            }
+        }
+    }
+}
+
+static void
+collect_keyring_secrets (void)
+{
+  g_autoptr(SecretService) service = NULL;
+  g_autoptr(GPtrArray) items = keyring_items_full (&service);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      SecretItem *item = g_ptr_array_index (items, i);
+      g_autoptr(GHashTable) attributes = secret_item_get_attributes (item);
+      g_autoptr(SecretValue) value = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      const char *text;
+
+      if (g_strcmp0 (g_hash_table_lookup (attributes, "xdg:schema"), SCHEMA_NAME) != 0)
+        continue;
+
+      secret_item_load_secret_sync (item, NULL, &error);
+      g_assert_no_error (error);
+      value = secret_item_get_secret (item);
+      text = secret_value_get_text (value);
+      g_assert_nonnull (text);
+
+      /* The access-token item is JSON: each token separately too. */
+      if (g_strcmp0 (g_hash_table_lookup (attributes, "kind"), "access-token") == 0)
+        {
+          JsonObject *object;
+
+          json_parser_load_from_data (parser, text, -1, &error);
+          g_assert_no_error (error);
+          object = json_node_get_object (json_parser_get_root (parser));
+          remember_secret (json_object_get_string_member (object, "access_token"));
+          if (json_object_get_string_member_with_default (object, "id_token", NULL))
+            remember_secret (json_object_get_string_member (object, "id_token"));
+        }
+      else
+        remember_secret (text);
+    }
+}
+
+static void
+test_scan_for_secrets (void)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *vars[] = {
+    "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+    "XDG_RUNTIME_DIR",
+  };
+  guint n_files = 0;
+
+  collect_keyring_secrets ();
+  /* Passwords, access, ID, refresh and admin tokens of a dozen accounts. */
+  g_assert_cmpuint (secrets->len, >, 20);
+
+  for (guint i = 0; i < G_N_ELEMENTS (vars); i++)
+    {
+      const char *dir = g_getenv (vars[i]);
+
+      if (dir != NULL && *dir != '\0')
+        scan_dir (dir, seen, &n_files);
+    }
+
+  g_test_message ("scanned %u files for %u secrets", n_files, secrets->len);
+  /* At least the account file and the keyring's file were there. */
+  g_assert_cmpuint (n_files, >=, 2);
+}
+
+/* Every test starts from the simulator's initial state: its users, no
+ * tokens, no hostile mode, default lifetimes. */
+static void
+run_test (gconstpointer data)
+{
+  void (*test) (void) = data;
+
+  td_test_sim_reset (sim);
+  test ();
+}
+
+static void
+add_test (const char *path,
+          void      (*test) (void))
+{
+  g_test_add_data_func (path, test, run_test);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *dir_name = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* Against the session's keyring only: never a person's real one. */
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_print ("1..0 # SKIP run inside tests/headless-session\n");
+      return 0;
+    }
+
+  secrets = g_ptr_array_new_with_free_func (g_free);
+  dir_name = g_strdup_printf ("test-cli-%d", (int) getpid ());
+  config_home = g_build_filename (g_get_user_config_dir (), dir_name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (config_home, 0700), ==, 0);
+
+  sim = td_test_sim_start ("--quiet", NULL);
+
+  add_test ("/cli/usage/help", test_help);
+  add_test ("/cli/usage/vendors", test_vendors);
+  add_test ("/cli/add/usage", test_add_usage);
+  add_test ("/cli/add/refused", test_add_refused);
+  add_test ("/cli/add/unreachable", test_add_unreachable);
+  add_test ("/cli/token/coverwhale", test_coverwhale_token);
+  add_test ("/cli/token/rotation-across-processes", test_rotation_across_processes);
+  add_test ("/cli/token/ten-concurrent-processes", test_concurrent_renewal);
+  add_test ("/cli/token/remembered-password", test_remembered_password);
+  add_test ("/cli/token/senmo", test_senmo);
+  add_test ("/cli/token/couchdrop-admin-token", test_couchdrop_admin_token);
+  add_test ("/cli/accounts/logout-and-remove", test_logout_and_remove);
+  add_test ("/cli/password/reset", test_reset_password);
+  add_test ("/cli/password/change", test_change_password);
+  add_test ("/cli/keyring/locked", test_keyring_locked);
+  add_test ("/cli/keyring/absent", test_keyring_absent);
+  add_test ("/cli/accounts/damaged-file", test_account_file);
+  add_test ("/cli/accounts/parallel-add", test_parallel_add);
+  add_test ("/cli/secrets/not-in-debug-output", test_no_secret_in_debug_output);
+  /* Last (GTest runs suites in the order they were created): it checks
+   * what all the others left behind. */
+  add_test ("/cli/secrets/not-in-any-file", test_scan_for_secrets);
+
+  status = g_test_run ();
+
+  td_test_sim_stop (sim);
+  g_ptr_array_unref (secrets);
+  g_free (config_home);
+
+  return status;
+}

@@ -1,0 +1,621 @@
+/* test-storage.c: what the command line and the app keep between runs
+ *
+ * TdAccountList (the account file), TdAccountLock (one renewal per
+ * account across processes) and TdTokenStore (the keyring; those tests
+ * skip outside tests/headless-session).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "td-account-list.h"
+#include "td-account-lock.h"
+#include "td-error.h"
+#include "td-token-store.h"
+
+/* Bounded waits: a test that hangs fails instead. */
+static gboolean
+timed_out_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+result_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (10000, timed_out_cb, &timed_out);
+
+  while (*slot == NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_nonnull (*slot);
+
+  return *slot;
+}
+
+/* TdAccountList ----------------------------------------------------------- */
+
+typedef struct
+{
+  char  *dir;
+  char  *path;
+  GFile *file;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->dir = g_dir_make_tmp ("td-test-storage-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->path = g_build_filename (fixture->dir, "tokendesk", "accounts.ini", NULL);
+  fixture->file = g_file_new_for_path (fixture->path);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *parent = g_path_get_dirname (fixture->path);
+
+  g_unlink (fixture->path);
+  g_rmdir (parent);
+  g_rmdir (fixture->dir);
+  g_clear_object (&fixture->file);
+  g_free (fixture->path);
+  g_free (fixture->dir);
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  guint      *count)
+{
+  (*count)++;
+}
+
+static TdAccount *
+new_account (const char *name,
+             const char *vendor)
+{
+  TdAccount *account = td_account_new (NULL, vendor);
+
+  td_account_set_display_name (account, name);
+  td_account_set_username (account, "alice");
+  return account;
+}
+
+static void
+load (TdAccountList *list,
+      gboolean       expect_success)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_account_list_load_async (list, NULL, result_cb, &result);
+  if (td_account_list_load_finish (list, wait_result (&result), &error))
+    g_assert_true (expect_success);
+  else
+    {
+      g_assert_false (expect_success);
+      g_assert_error (error, TD_ERROR, TD_ERROR_FAILED);
+    }
+}
+
+static gboolean
+save (TdAccountList  *list,
+      GError        **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  td_account_list_save_async (list, NULL, result_cb, &result);
+  return td_account_list_save_finish (list, wait_result (&result), error);
+}
+
+static void
+test_list_round_trip (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(TdAccountList) list = td_account_list_new_for_file (fixture->file);
+  g_autoptr(TdAccountList) again = td_account_list_new_for_file (fixture->file);
+  g_autoptr(TdAccount) work = new_account ("Work", "coverwhale");
+  g_autoptr(TdAccount) lab = new_account ("Lab", "senmo");
+  g_autoptr(TdAccount) clash = new_account ("WORK", "logware");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  guint changes = 0;
+  TdAccount *found;
+
+  g_signal_connect (list, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+
+  /* No file yet: an empty list, not an error. */
+  load (list, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 0);
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (list)) == TD_TYPE_ACCOUNT);
+
+  td_account_set_endpoint (work, "sandbox");
+  td_account_set_remember_password (work, TRUE);
+  td_account_set_assumed_lifetime (work, 1800);
+  td_account_set_endpoint (lab, "https://senmo.example.com");
+  td_account_set_hand_out (lab, TD_HAND_OUT_ACCESS_TOKEN);
+
+  g_assert_true (td_account_list_add (list, work, &error));
+  g_assert_no_error (error);
+  g_assert_true (td_account_list_add (list, lab, NULL));
+  g_assert_cmpuint (changes, ==, 2);
+
+  /* Names are unique whatever their case; ids are unique. */
+  g_assert_false (td_account_list_add (list, clash, &error));
+  g_assert_error (error, TD_ERROR, TD_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (td_account_list_add (list, work, NULL));
+  g_assert_cmpuint (changes, ==, 2);
+
+  g_assert_true (td_account_list_find_by_name (list, "wORk") == work);
+  g_assert_true (td_account_list_find_by_id (list, td_account_get_id (lab)) == lab);
+  g_assert_null (td_account_list_find_by_name (list, "nobody"));
+
+  g_assert_true (save (list, &error));
+  g_assert_no_error (error);
+
+  /* Human-readable, versioned, private. */
+  g_assert_true (g_file_get_contents (fixture->path, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "[TokenDesk]\nversion=1\n"));
+  g_assert_nonnull (strstr (contents, "name=Work\n"));
+  g_assert_nonnull (strstr (contents, "endpoint=https://senmo.example.com\n"));
+  g_assert_nonnull (strstr (contents, "hand-out=access\n"));
+  {
+    GStatBuf st;
+
+    g_assert_cmpint (g_stat (fixture->path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
+
+  g_assert_true (td_account_list_load_sync (again, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (again)), ==, 2);
+  found = td_account_list_find_by_id (again, td_account_get_id (work));
+  g_assert_nonnull (found);
+  g_assert_cmpstr (td_account_get_display_name (found), ==, "Work");
+  g_assert_cmpstr (td_account_get_vendor (found), ==, "coverwhale");
+  g_assert_cmpstr (td_account_get_username (found), ==, "alice");
+  g_assert_cmpstr (td_account_get_endpoint (found), ==, "sandbox");
+  g_assert_true (td_account_get_remember_password (found));
+  g_assert_false (td_account_get_admin_token (found));
+  g_assert_cmpuint (td_account_get_assumed_lifetime (found), ==, 1800);
+  found = td_account_list_find_by_name (again, "lab");
+  g_assert_cmpint (td_account_get_hand_out (found), ==, TD_HAND_OUT_ACCESS_TOKEN);
+
+  /* Removing */
+  td_account_list_remove (list, work);
+  g_assert_cmpuint (changes, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
+  td_account_list_remove (list, work);
+  g_assert_cmpuint (changes, ==, 3);
+}
+
+static void
+test_list_merge (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(TdAccountList) app = td_account_list_new_for_file (fixture->file);
+  g_autoptr(TdAccountList) other = td_account_list_new_for_file (fixture->file);
+  g_autoptr(TdAccount) work = new_account ("Work", "coverwhale");
+  g_autoptr(TdAccount) lab = new_account ("Lab", "logware");
+  g_autoptr(GError) error = NULL;
+  TdAccount *kept;
+  guint changes = 0;
+
+  load (app, TRUE);
+  g_assert_true (td_account_list_add (app, work, NULL));
+  g_assert_true (save (app, NULL));
+
+  /* Another process renames Work and adds Lab. */
+  g_assert_true (td_account_list_load_sync (other, NULL, &error));
+  td_account_set_display_name (td_account_list_find_by_id (other, td_account_get_id (work)),
+                               "Work (old)");
+  g_assert_true (td_account_list_add (other, lab, NULL));
+  g_assert_true (td_account_list_save_sync (other, NULL, &error));
+  g_assert_no_error (error);
+
+  g_signal_connect (app, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+  load (app, TRUE);
+
+  /* The same object, which the UI is bound to, with the new settings. */
+  kept = td_account_list_find_by_id (app, td_account_get_id (work));
+  g_assert_true (kept == work);
+  g_assert_cmpstr (td_account_get_display_name (work), ==, "Work (old)");
+  g_assert_nonnull (td_account_list_find_by_name (app, "Lab"));
+  g_assert_cmpuint (changes, ==, 1);
+
+  /* Nothing changed: no signal. */
+  load (app, TRUE);
+  g_assert_cmpuint (changes, ==, 1);
+}
+
+static void
+test_list_refuses_to_overwrite (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  const char *bad[] = {
+    "garbage\x01[[[",
+    "[TokenDesk]\nversion=7\n",
+    "[TokenDesk]\nversion=one\n",
+    "[Other]\nkey=value\n",
+    "[TokenDesk]\nversion=1\n[a]\nname=A\n",
+    "[TokenDesk]\nversion=1\n[a]\nname=A\nvendor=x\n[b]\nname=a\nvendor=y\n",
+    "[TokenDesk]\nversion=1\n[a]\nname=A\nvendor=x\nremember-password=maybe\n",
+    "[TokenDesk]\nversion=1\n[a]\nname=A\nvendor=x\nassumed-lifetime=5\n",
+  };
+  g_autofree char *parent = g_path_get_dirname (fixture->path);
+
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0700), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(TdAccountList) list = td_account_list_new_for_file (fixture->file);
+      g_autoptr(TdAccount) account = new_account ("New", "logware");
+      g_autoptr(GError) error = NULL;
+      g_autofree char *after = NULL;
+
+      g_assert_true (g_file_set_contents (fixture->path, bad[i], -1, NULL));
+
+      load (list, FALSE);
+      g_assert_true (td_account_list_get_read_only (list));
+      g_assert_false (td_account_list_load_sync (list, NULL, &error));
+      g_assert_error (error, TD_ERROR, TD_ERROR_FAILED);
+      g_clear_error (&error);
+
+      g_assert_true (td_account_list_add (list, account, NULL));
+      g_assert_false (save (list, &error));
+      g_assert_error (error, TD_ERROR, TD_ERROR_FAILED);
+      g_clear_error (&error);
+      g_assert_false (td_account_list_save_sync (list, NULL, &error));
+      g_assert_error (error, TD_ERROR, TD_ERROR_FAILED);
+
+      g_assert_true (g_file_get_contents (fixture->path, &after, NULL, NULL));
+      g_assert_cmpstr (after, ==, bad[i]);
+    }
+
+  /* Repaired, it loads and saves again. */
+  {
+    g_autoptr(TdAccountList) list = td_account_list_new_for_file (fixture->file);
+
+    g_assert_true (g_file_set_contents (fixture->path, bad[0], -1, NULL));
+    load (list, FALSE);
+    g_assert_true (g_file_set_contents (fixture->path,
+                                        "[TokenDesk]\nversion=1\n[a]\nname=A\nvendor=x\n",
+                                        -1, NULL));
+    load (list, TRUE);
+    g_assert_false (td_account_list_get_read_only (list));
+    g_assert_true (save (list, NULL));
+  }
+
+  /* A list never loaded does not replace a file it has not read. */
+  {
+    g_autoptr(TdAccountList) list = td_account_list_new_for_file (fixture->file);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (save (list, &error));
+    g_assert_error (error, TD_ERROR, TD_ERROR_FAILED);
+  }
+}
+
+static void
+test_list_queued_saves (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(TdAccountList) list = td_account_list_new_for_file (fixture->file);
+  g_autoptr(TdAccountList) check = td_account_list_new_for_file (fixture->file);
+  GAsyncResult *results[5] = { NULL };
+
+  load (list, TRUE);
+
+  /* Saves asked for while one is written all complete, and the file ends
+   * with the last state. */
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("Account %u", i);
+      g_autoptr(TdAccount) account = new_account (name, "logware");
+
+      g_assert_true (td_account_list_add (list, account, NULL));
+      td_account_list_save_async (list, NULL, result_cb, &results[i]);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (td_account_list_save_finish (list, wait_result (&results[i]), &error));
+      g_assert_no_error (error);
+      g_clear_object (&results[i]);
+    }
+
+  g_assert_true (td_account_list_load_sync (check, NULL, NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (check)), ==, G_N_ELEMENTS (results));
+}
+
+/* TdAccountLock ----------------------------------------------------------- */
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  guint *ticks = user_data;
+
+  (*ticks)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_lock_exclusive_and_cancellable (void)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  g_autoptr(TdAccountLock) first = NULL;
+  g_autoptr(TdAccountLock) second = NULL;
+  g_autoptr(TdAccountLock) third = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GAsyncResult) r3 = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean waited = FALSE;
+  guint ticks = 0;
+  guint tick_id;
+
+  td_account_lock_acquire_async (id, NULL, result_cb, &r1);
+  first = td_account_lock_acquire_finish (wait_result (&r1), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (first);
+
+  /* Held: a second acquisition waits, and the main loop keeps running. */
+  tick_id = g_timeout_add (10, tick_cb, &ticks);
+  td_account_lock_acquire_async (id, NULL, result_cb, &r2);
+  td_account_lock_acquire_async (id, cancellable, result_cb, &r3);
+  g_timeout_add (300, timed_out_cb, &waited);
+  while (!waited)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (r2);
+  g_assert_null (r3);
+  g_assert_cmpuint (ticks, >=, 10);
+
+  /* Cancelling one waiter ends it promptly, with CANCELLED. */
+  g_cancellable_cancel (cancellable);
+  third = td_account_lock_acquire_finish (wait_result (&r3), &error);
+  g_assert_null (third);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_null (r2);
+
+  /* Releasing hands the lock to the other. */
+  g_clear_pointer (&first, td_account_lock_release);
+  second = td_account_lock_acquire_finish (wait_result (&r2), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (second);
+
+  g_source_remove (tick_id);
+}
+
+static void
+test_lock_dir (void)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("XDG_RUNTIME_DIR") ?
+                                             g_getenv ("XDG_RUNTIME_DIR") :
+                                             g_get_user_runtime_dir (),
+                                           "tokendesk", NULL);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *name = g_strconcat (id, ".lock", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(TdAccountLock) lock = NULL;
+  GStatBuf st;
+
+  td_account_lock_acquire_async (id, NULL, result_cb, &result);
+  lock = td_account_lock_acquire_finish (wait_result (&result), NULL);
+  g_assert_nonnull (lock);
+
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (g_stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+
+  /* An id that is no file name still gets a lock file of its own. */
+  {
+    g_autoptr(GAsyncResult) odd_result = NULL;
+    g_autoptr(TdAccountLock) odd = NULL;
+
+    td_account_lock_acquire_async ("../../etc/passwd", NULL, result_cb, &odd_result);
+    odd = td_account_lock_acquire_finish (wait_result (&odd_result), NULL);
+    g_assert_nonnull (odd);
+    g_assert_false (g_file_test ("/etc/passwd.lock", G_FILE_TEST_EXISTS));
+  }
+
+  g_unlink (path);
+
+  /* In Flatpak, where instances share only app/$FLATPAK_ID. */
+  {
+    g_autofree char *flatpak_dir = g_build_filename (g_getenv ("XDG_RUNTIME_DIR") ?
+                                                       g_getenv ("XDG_RUNTIME_DIR") :
+                                                       g_get_user_runtime_dir (),
+                                                     "app", "io.github.tokendesk.Test",
+                                                     "tokendesk", NULL);
+    g_autofree char *flatpak_path = g_build_filename (flatpak_dir, name, NULL);
+    g_autoptr(GAsyncResult) flatpak_result = NULL;
+    g_autoptr(TdAccountLock) flatpak_lock = NULL;
+
+    g_setenv ("FLATPAK_ID", "io.github.tokendesk.Test", TRUE);
+    td_account_lock_acquire_async (id, NULL, result_cb, &flatpak_result);
+    flatpak_lock = td_account_lock_acquire_finish (wait_result (&flatpak_result), NULL);
+    g_unsetenv ("FLATPAK_ID");
+
+    g_assert_nonnull (flatpak_lock);
+    g_assert_true (g_file_test (flatpak_path, G_FILE_TEST_IS_REGULAR));
+    g_unlink (flatpak_path);
+  }
+}
+
+/* TdTokenStore ------------------------------------------------------------ */
+
+static TdStoredSecrets *
+store_load (TdTokenStore *store,
+            TdAccount    *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  TdStoredSecrets *secrets;
+
+  td_token_store_load_async (store, account, NULL, result_cb, &result);
+  secrets = td_token_store_load_finish (store, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (secrets);
+
+  return secrets;
+}
+
+static void
+test_store_round_trip (void)
+{
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdAccount) account = new_account ("Store test", "senmo");
+  g_autoptr(TdTokens) tokens = td_tokens_new ();
+  g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_test_skip ("needs the keyring of tests/headless-session");
+      return;
+    }
+
+  /* Nothing stored yet */
+  secrets = store_load (store, account);
+  g_assert_null (secrets->tokens);
+  g_assert_null (secrets->password);
+  g_assert_null (secrets->admin_token);
+  g_clear_pointer (&secrets, td_stored_secrets_free);
+
+  td_token_store_check_async (store, NULL, result_cb, &result);
+  g_assert_true (td_token_store_check_finish (store, wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  tokens->access_token = g_strdup ("access-1");
+  tokens->id_token = g_strdup ("id-1");
+  tokens->refresh_token = g_strdup ("refresh-1");
+  tokens->expires_at = 1900000000;
+  td_token_store_save_tokens_async (store, account, tokens, NULL, result_cb, &result);
+  g_assert_true (td_token_store_save_tokens_finish (store, wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  td_token_store_save_secret_async (store, account, TD_SECRET_KIND_PASSWORD, "pw-1",
+                                    NULL, result_cb, &result);
+  g_assert_true (td_token_store_save_secret_finish (store, wait_result (&result), &error));
+  g_clear_object (&result);
+
+  secrets = store_load (store, account);
+  g_assert_nonnull (secrets->tokens);
+  g_assert_cmpstr (secrets->tokens->access_token, ==, "access-1");
+  g_assert_cmpstr (secrets->tokens->id_token, ==, "id-1");
+  g_assert_cmpstr (secrets->tokens->refresh_token, ==, "refresh-1");
+  g_assert_cmpint (secrets->tokens->expires_at, ==, 1900000000);
+  g_assert_cmpstr (secrets->password, ==, "pw-1");
+  g_clear_pointer (&secrets, td_stored_secrets_free);
+
+  /* A renewal without a new refresh token keeps the stored one;
+   * an item is replaced, not duplicated. */
+  g_clear_pointer (&tokens->refresh_token, g_free);
+  g_free (tokens->access_token);
+  tokens->access_token = g_strdup ("access-2");
+  g_clear_pointer (&tokens->id_token, g_free);
+  tokens->expires_at = TD_EXPIRES_NEVER;
+  td_token_store_save_tokens_async (store, account, tokens, NULL, result_cb, &result);
+  g_assert_true (td_token_store_save_tokens_finish (store, wait_result (&result), &error));
+  g_clear_object (&result);
+
+  secrets = store_load (store, account);
+  g_assert_cmpstr (secrets->tokens->access_token, ==, "access-2");
+  g_assert_null (secrets->tokens->id_token);
+  g_assert_cmpstr (secrets->tokens->refresh_token, ==, "refresh-1");
+  g_assert_cmpint (secrets->tokens->expires_at, ==, TD_EXPIRES_NEVER);
+  g_clear_pointer (&secrets, td_stored_secrets_free);
+
+  /* Sign out keeps the password; a NULL secret clears that item. */
+  td_token_store_clear_async (store, td_account_get_id (account), FALSE, NULL,
+                              result_cb, &result);
+  g_assert_true (td_token_store_clear_finish (store, wait_result (&result), &error));
+  g_clear_object (&result);
+  secrets = store_load (store, account);
+  g_assert_null (secrets->tokens);
+  g_assert_cmpstr (secrets->password, ==, "pw-1");
+  g_clear_pointer (&secrets, td_stored_secrets_free);
+
+  td_token_store_save_secret_async (store, account, TD_SECRET_KIND_ADMIN_TOKEN, "admin-1",
+                                    NULL, result_cb, &result);
+  g_assert_true (td_token_store_save_secret_finish (store, wait_result (&result), &error));
+  g_clear_object (&result);
+  td_token_store_save_secret_async (store, account, TD_SECRET_KIND_PASSWORD, NULL,
+                                    NULL, result_cb, &result);
+  g_assert_true (td_token_store_save_secret_finish (store, wait_result (&result), &error));
+  g_clear_object (&result);
+  secrets = store_load (store, account);
+  g_assert_null (secrets->password);
+  g_assert_cmpstr (secrets->admin_token, ==, "admin-1");
+  g_clear_pointer (&secrets, td_stored_secrets_free);
+
+  /* Remove: every item goes. */
+  td_token_store_clear_async (store, td_account_get_id (account), TRUE, NULL,
+                              result_cb, &result);
+  g_assert_true (td_token_store_clear_finish (store, wait_result (&result), &error));
+  g_clear_object (&result);
+  secrets = store_load (store, account);
+  g_assert_null (secrets->tokens);
+  g_assert_null (secrets->password);
+  g_assert_null (secrets->admin_token);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/storage/account-list/round-trip", Fixture, NULL,
+              fixture_set_up, test_list_round_trip, fixture_tear_down);
+  g_test_add ("/storage/account-list/merge-by-id", Fixture, NULL,
+              fixture_set_up, test_list_merge, fixture_tear_down);
+  g_test_add ("/storage/account-list/refuses-to-overwrite", Fixture, NULL,
+              fixture_set_up, test_list_refuses_to_overwrite, fixture_tear_down);
+  g_test_add ("/storage/account-list/queued-saves", Fixture, NULL,
+              fixture_set_up, test_list_queued_saves, fixture_tear_down);
+  g_test_add_func ("/storage/account-lock/exclusive-and-cancellable",
+                   test_lock_exclusive_and_cancellable);
+  g_test_add_func ("/storage/account-lock/directory", test_lock_dir);
+  g_test_add_func ("/storage/token-store/round-trip", test_store_round_trip);
+
+  return g_test_run ();
+}
