@@ -4,11 +4,55 @@
  */
 #include "config.h"
 
-#include <glib.h>
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "td-cli.h"
+#include "td-vendors.h"
+
+/* The app is installed beside us in a build tree, in libexecdir otherwise. */
+static char *
+find_app (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (self != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+      g_autofree char *beside = g_build_filename (dir, "tokendesk-app", NULL);
+
+      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&beside);
+    }
+
+  return g_strdup (TOKENDESK_APP_PATH);
+}
 
 int
 main (int   argc,
       char *argv[])
 {
-  return 0;
+  g_autofree char *app = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  /* `tokendesk token NAME` and friends must work over SSH and in scripts:
+   * commands never load GTK or need a display. */
+  if (argc > 1 && td_cli_is_command (argv[1]))
+    {
+      td_vendors_init ();
+      return td_cli_run (argc, argv);
+    }
+
+  app = find_app ();
+  execv (app, argv);
+
+  g_printerr (_("Could not start the Token Desk app (%s): %s\n"), app, g_strerror (errno));
+  return 1;
 }
