@@ -387,10 +387,14 @@ read_key_file (GFile         *file,
 
   if (version > TD_ACCOUNT_LIST_VERSION)
     {
+      /* Printed apart: a G_GINT64_FORMAT inside the message would hide
+       * the directive from translators. */
+      g_autofree char *found = g_strdup_printf ("%" G_GINT64_FORMAT, version);
+
       g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
-                   _("The account file %s is from a newer version of Token Desk (format %"
-                     G_GINT64_FORMAT "; this one reads up to %d) and was left untouched"),
-                   where, version, TD_ACCOUNT_LIST_VERSION);
+                   _("The account file %s is from a newer version of Token Desk "
+                     "(format %s; this one reads up to %d) and was left untouched"),
+                   where, found, TD_ACCOUNT_LIST_VERSION);
       return NULL;
     }
 
