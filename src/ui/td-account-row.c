@@ -1,0 +1,426 @@
+/* td-account-row.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-account-row"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "td-account-row.h"
+#include "td-application.h"
+#include "td-expiry-text.h"
+#include "td-provider.h"
+
+struct _TdAccountRow
+{
+  GtkWidget  parent_instance;
+
+  TdAccount *account;
+  gulong     secrets_loaded_id;
+  /* Wakes up when the expiry text next changes, not every second. */
+  guint      expiry_timeout_id;
+
+  /* Template widgets */
+  GtkImage  *vendor_icon;
+  GtkLabel  *name_label;
+  GtkLabel  *details_label;
+  GtkLabel  *state_label;
+  GtkLabel  *expiry_label;
+  GtkWidget *spinner;
+  GtkWidget *copy_button;
+  GtkWidget *menu_button;
+};
+
+G_DEFINE_FINAL_TYPE (TdAccountRow, td_account_row, GTK_TYPE_WIDGET)
+
+static const char *state_classes[] = { "success", "warning", "error", "dim-label" };
+
+static void update_expiry (TdAccountRow *self);
+
+static gboolean
+secrets_known (TdAccountRow *self)
+{
+  GApplication *app = g_application_get_default ();
+
+  /* Without our application (a widget test), what is in memory is all. */
+  if (!TD_IS_APPLICATION (app))
+    return TRUE;
+
+  return td_application_get_secrets_loaded (TD_APPLICATION (app), self->account);
+}
+
+static void
+update_names (TdAccountRow *self)
+{
+  TdAccount *account = self->account;
+  TdProvider *provider = td_provider_get_for_vendor (td_account_get_vendor (account));
+  const char *username = td_account_get_username (account);
+  const char *endpoint = td_account_get_endpoint (account);
+  g_autoptr(GString) details = g_string_new (NULL);
+  const char *endpoint_text = NULL;
+
+  gtk_label_set_label (self->name_label, td_account_get_display_name (account));
+
+  if (provider != NULL)
+    {
+      const TdEndpointPreset *presets = td_provider_get_presets (provider);
+      const TdEndpointPreset *preset = td_provider_find_preset (provider, endpoint);
+
+      gtk_image_set_from_icon_name (self->vendor_icon, td_provider_get_icon_name (provider));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->vendor_icon),
+                                   td_provider_get_display_name (provider));
+
+      /* The production preset is what everybody uses: say nothing of it. */
+      if (endpoint == NULL || *endpoint == '\0' || (presets->id && preset == presets))
+        endpoint_text = NULL;
+      else if (preset != NULL)
+        endpoint_text = g_dgettext (GETTEXT_PACKAGE, preset->label);
+      else
+        endpoint_text = endpoint;
+
+      g_string_append (details, td_provider_get_display_name (provider));
+    }
+  else
+    {
+      gtk_image_set_from_icon_name (self->vendor_icon, "dialog-question-symbolic");
+      g_string_append (details, td_account_get_vendor (account));
+    }
+
+  if (td_account_get_admin_token (account))
+    g_string_append_printf (details, " · %s", _("administrative token"));
+  else if (username != NULL && *username != '\0')
+    g_string_append_printf (details, " · %s", username);
+
+  if (endpoint_text != NULL)
+    g_string_append_printf (details, " · %s", endpoint_text);
+
+  gtk_label_set_label (self->details_label, details->str);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->details_label), details->str);
+}
+
+static void
+set_state_class (TdAccountRow *self,
+                 const char   *css_class)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (state_classes); i++)
+    if (g_strcmp0 (state_classes[i], css_class) != 0)
+      gtk_widget_remove_css_class (GTK_WIDGET (self->state_label), state_classes[i]);
+
+  if (css_class != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->state_label), css_class);
+}
+
+static void
+update_state (TdAccountRow *self)
+{
+  TdAccount *account = self->account;
+  const char *message = td_account_get_error_message (account);
+  const char *text = NULL;
+  const char *css_class = NULL;
+  gboolean busy = td_account_get_busy (account);
+  gboolean admin = td_account_get_admin_token (account);
+
+  if (!secrets_known (self))
+    text = "";
+  else
+    switch (td_account_get_state (account))
+      {
+      case TD_ACCOUNT_STATE_SIGNED_OUT:
+        text = _("Signed out");
+        css_class = "dim-label";
+        break;
+      case TD_ACCOUNT_STATE_SIGNED_IN:
+        text = _("Signed in");
+        css_class = "success";
+        break;
+      case TD_ACCOUNT_STATE_EXPIRING:
+        text = _("Expiring soon");
+        css_class = "warning";
+        break;
+      case TD_ACCOUNT_STATE_EXPIRED:
+        text = _("Expired");
+        css_class = "warning";
+        break;
+      case TD_ACCOUNT_STATE_NEEDS_SIGN_IN:
+        text = _("Needs sign-in");
+        css_class = "error";
+        break;
+      case TD_ACCOUNT_STATE_ERROR:
+        /* The vendor's own words, or ours when it sent none. */
+        text = message ? message : _("Something went wrong");
+        css_class = "error";
+        break;
+      default:
+        g_assert_not_reached ();
+      }
+
+  gtk_label_set_label (self->state_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->state_label), message);
+  set_state_class (self, css_class);
+
+  gtk_widget_set_visible (self->spinner, busy);
+  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), busy);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.renew", !admin);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.change-password",
+                                 !admin && g_strcmp0 (td_account_get_vendor (account),
+                                                      "coverwhale") == 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "row.sign-out",
+                                 td_account_get_state (account) != TD_ACCOUNT_STATE_SIGNED_OUT);
+}
+
+static gboolean
+expiry_timeout_cb (gpointer user_data)
+{
+  TdAccountRow *self = user_data;
+
+  self->expiry_timeout_id = 0;
+  update_expiry (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+update_expiry (TdAccountRow *self)
+{
+  g_autofree char *text = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 next_change = 0;
+
+  g_clear_handle_id (&self->expiry_timeout_id, g_source_remove);
+
+  if (self->account == NULL)
+    return;
+
+  text = td_expiry_text (td_account_get_expires_at (self->account), now, &next_change);
+  gtk_label_set_label (self->expiry_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->expiry_label), text != NULL);
+
+  /* Only a row on screen needs the clock; map() starts it again. The
+   * timeout runs on the monotonic clock, the text on the wall clock:
+   * after a suspend it may fire late, never wrong. */
+  if (next_change > now && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->expiry_timeout_id = g_timeout_add_seconds_full (G_PRIORITY_LOW,
+                                                          (guint) MIN (next_change - now,
+                                                                       G_MAXUINT / 2),
+                                                          expiry_timeout_cb, self, NULL);
+}
+
+static void
+account_notify_cb (TdAccountRow *self,
+                   GParamSpec   *pspec,
+                   TdAccount    *account)
+{
+  const char *name = g_param_spec_get_name (pspec);
+
+  if (g_str_equal (name, "expires-at"))
+    update_expiry (self);
+  else if (g_str_equal (name, "display-name") || g_str_equal (name, "username") ||
+           g_str_equal (name, "endpoint") || g_str_equal (name, "admin-token"))
+    {
+      update_names (self);
+      update_state (self);
+    }
+  else if (g_str_equal (name, "state") || g_str_equal (name, "error-message") ||
+           g_str_equal (name, "busy"))
+    update_state (self);
+}
+
+static void
+secrets_loaded_cb (TdAccountRow  *self,
+                   TdAccount     *account,
+                   TdApplication *app)
+{
+  if (account == self->account)
+    {
+      update_state (self);
+      update_expiry (self);
+    }
+}
+
+TdAccount *
+td_account_row_get_account (TdAccountRow *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_ROW (self), NULL);
+  return self->account;
+}
+
+void
+td_account_row_set_account (TdAccountRow *self,
+                            TdAccount    *account)
+{
+  GApplication *app = g_application_get_default ();
+
+  g_return_if_fail (TD_IS_ACCOUNT_ROW (self));
+  g_return_if_fail (!account || TD_IS_ACCOUNT (account));
+
+  if (self->account == account)
+    return;
+
+  if (self->account != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->account, account_notify_cb, self);
+      g_clear_object (&self->account);
+    }
+  if (self->secrets_loaded_id != 0 && TD_IS_APPLICATION (app))
+    g_clear_signal_handler (&self->secrets_loaded_id, app);
+  g_clear_handle_id (&self->expiry_timeout_id, g_source_remove);
+
+  if (account == NULL)
+    return;
+
+  self->account = g_object_ref (account);
+  g_signal_connect_object (account, "notify", G_CALLBACK (account_notify_cb),
+                           self, G_CONNECT_SWAPPED);
+  if (TD_IS_APPLICATION (app) && !td_application_get_secrets_loaded (TD_APPLICATION (app), account))
+    self->secrets_loaded_id = g_signal_connect_object (app, "secrets-loaded",
+                                                       G_CALLBACK (secrets_loaded_cb),
+                                                       self, G_CONNECT_SWAPPED);
+
+  update_names (self);
+  update_state (self);
+  update_expiry (self);
+}
+
+const char *
+td_account_row_get_state_text (TdAccountRow *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_ROW (self), NULL);
+  return gtk_label_get_label (self->state_label);
+}
+
+const char *
+td_account_row_get_expiry_text (TdAccountRow *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_ROW (self), NULL);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->expiry_label)))
+    return NULL;
+
+  return gtk_label_get_label (self->expiry_label);
+}
+
+/* The row's menu forwards to the window, which knows dialogs and toasts. */
+static void
+row_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *parameter)
+{
+  TdAccountRow *self = TD_ACCOUNT_ROW (widget);
+  const char *id;
+
+  if (self->account == NULL)
+    return;
+
+  id = td_account_get_id (self->account);
+
+  if (g_str_equal (action_name, "row.copy"))
+    gtk_widget_activate_action (widget, "win.copy-account", "s", id);
+  else if (g_str_equal (action_name, "row.copy-header"))
+    gtk_widget_activate_action (widget, "win.copy-account-as", "(ss)", id, "header");
+  else if (g_str_equal (action_name, "row.copy-curl"))
+    gtk_widget_activate_action (widget, "win.copy-account-as", "(ss)", id, "curl");
+  else if (g_str_equal (action_name, "row.renew"))
+    gtk_widget_activate_action (widget, "win.renew-account", "s", id);
+  else if (g_str_equal (action_name, "row.sign-in"))
+    gtk_widget_activate_action (widget, "win.sign-in-account", "s", id);
+  else if (g_str_equal (action_name, "row.change-password"))
+    gtk_widget_activate_action (widget, "win.change-password", "s", id);
+  else if (g_str_equal (action_name, "row.edit"))
+    gtk_widget_activate_action (widget, "win.edit-account", "s", id);
+  else if (g_str_equal (action_name, "row.sign-out"))
+    gtk_widget_activate_action (widget, "win.sign-out-account", "s", id);
+  else if (g_str_equal (action_name, "row.remove"))
+    gtk_widget_activate_action (widget, "win.remove-account", "s", id);
+  else
+    g_assert_not_reached ();
+}
+
+static void
+td_account_row_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (td_account_row_parent_class)->map (widget);
+  update_expiry (TD_ACCOUNT_ROW (widget));
+}
+
+static void
+td_account_row_unmap (GtkWidget *widget)
+{
+  TdAccountRow *self = TD_ACCOUNT_ROW (widget);
+
+  g_clear_handle_id (&self->expiry_timeout_id, g_source_remove);
+  GTK_WIDGET_CLASS (td_account_row_parent_class)->unmap (widget);
+}
+
+static void
+td_account_row_dispose (GObject *object)
+{
+  TdAccountRow *self = (TdAccountRow *)object;
+
+  GtkWidget *child;
+
+  td_account_row_set_account (self, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TD_TYPE_ACCOUNT_ROW);
+
+  /* GTK 4.8 only unparents the template children bound to a field; a
+   * plain GtkWidget parent has to drop the others itself. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+
+  G_OBJECT_CLASS (td_account_row_parent_class)->dispose (object);
+}
+
+static void
+td_account_row_class_init (TdAccountRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = td_account_row_dispose;
+
+  widget_class->map = td_account_row_map;
+  widget_class->unmap = td_account_row_unmap;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/tokendesk/TokenDesk/td-account-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, vendor_icon);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, name_label);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, details_label);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, state_label);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, expiry_label);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, copy_button);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, menu_button);
+
+  gtk_widget_class_install_action (widget_class, "row.copy", NULL, row_action);
+  gtk_widget_class_install_action (widget_class, "row.copy-header", NULL, row_action);
+  gtk_widget_class_install_action (widget_class, "row.copy-curl", NULL, row_action);
+  gtk_widget_class_install_action (widget_class, "row.renew", NULL, row_action);
+  gtk_widget_class_install_action (widget_class, "row.sign-in", NULL, row_action);
+  gtk_widget_class_install_action (widget_class, "row.change-password", NULL, row_action);
+  gtk_widget_class_install_action (widget_class, "row.edit", NULL, row_action);
+  gtk_widget_class_install_action (widget_class, "row.sign-out", NULL, row_action);
+  gtk_widget_class_install_action (widget_class, "row.remove", NULL, row_action);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "accountrow");
+}
+
+static void
+td_account_row_init (TdAccountRow *self)
+{
+  GtkLayoutManager *layout;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
+  gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 12);
+}
+
+GtkWidget *
+td_account_row_new (void)
+{
+  return g_object_new (TD_TYPE_ACCOUNT_ROW, NULL);
+}

@@ -1,0 +1,155 @@
+/* td-preferences-window.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "td-preferences-window.h"
+
+struct _TdPreferencesWindow
+{
+  AdwPreferencesWindow  parent_instance;
+
+  GSettings            *settings;
+
+  AdwComboRow          *clipboard_row;
+  AdwComboRow          *validity_row;
+  GtkSwitch            *notify_switch;
+  GtkSwitch            *background_switch;
+};
+
+G_DEFINE_FINAL_TYPE (TdPreferencesWindow, td_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+
+static const guint clipboard_choices[] = { 0, 10, 30, 60, 120, 300 };
+static const guint validity_choices[] = { 60, 300, 600, 900, 1800, 3600 };
+
+static char *
+format_seconds (guint seconds)
+{
+  if (seconds == 0)
+    return g_strdup (C_("clear clipboard", "Never"));
+  if (seconds < 60 || seconds % 60 != 0)
+    return g_strdup_printf (ngettext ("%u second", "%u seconds", seconds), seconds);
+  if (seconds < 3600 || seconds % 3600 != 0)
+    return g_strdup_printf (ngettext ("%u minute", "%u minutes", seconds / 60), seconds / 60);
+  return g_strdup_printf (ngettext ("%u hour", "%u hours", seconds / 3600), seconds / 3600);
+}
+
+/* The rows offer a few round values; a value set elsewhere (gsettings, a
+ * test) shows as one more choice instead of being rounded away. */
+static void
+setup_choices (TdPreferencesWindow *self,
+               AdwComboRow         *row,
+               const char          *key,
+               const guint         *choices,
+               guint                n_choices)
+{
+  g_autoptr(GtkStringList) model = gtk_string_list_new (NULL);
+  GArray *values = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint current = g_settings_get_uint (self->settings, key);
+  gboolean listed = FALSE;
+  guint selected = 0;
+
+  for (guint i = 0; i < n_choices; i++)
+    {
+      if (!listed && current < choices[i])
+        {
+          g_array_append_val (values, current);
+          listed = TRUE;
+        }
+      if (current == choices[i])
+        listed = TRUE;
+      g_array_append_val (values, choices[i]);
+    }
+  if (!listed)
+    g_array_append_val (values, current);
+
+  for (guint i = 0; i < values->len; i++)
+    {
+      g_autofree char *label = format_seconds (g_array_index (values, guint, i));
+
+      gtk_string_list_append (model, label);
+      if (g_array_index (values, guint, i) == current)
+        selected = i;
+    }
+
+  g_object_set_data_full (G_OBJECT (row), "td-values", values, (GDestroyNotify)g_array_unref);
+  g_object_set_data_full (G_OBJECT (row), "td-key", g_strdup (key), g_free);
+  adw_combo_row_set_model (row, G_LIST_MODEL (model));
+  adw_combo_row_set_selected (row, selected);
+}
+
+static void
+choice_selected_cb (AdwComboRow         *row,
+                    GParamSpec          *pspec,
+                    TdPreferencesWindow *self)
+{
+  GArray *values = g_object_get_data (G_OBJECT (row), "td-values");
+  const char *key = g_object_get_data (G_OBJECT (row), "td-key");
+  guint selected = adw_combo_row_get_selected (row);
+
+  if (values != NULL && selected < values->len)
+    g_settings_set_uint (self->settings, key, g_array_index (values, guint, selected));
+}
+
+static void
+td_preferences_window_dispose (GObject *object)
+{
+  TdPreferencesWindow *self = (TdPreferencesWindow *)object;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), TD_TYPE_PREFERENCES_WINDOW);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (td_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+td_preferences_window_class_init (TdPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = td_preferences_window_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/tokendesk/TokenDesk/td-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, clipboard_row);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, validity_row);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, notify_switch);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, background_switch);
+}
+
+static void
+td_preferences_window_init (TdPreferencesWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+TdPreferencesWindow *
+td_preferences_window_new (GSettings *settings)
+{
+  TdPreferencesWindow *self;
+
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+
+  self = g_object_new (TD_TYPE_PREFERENCES_WINDOW, NULL);
+  self->settings = g_object_ref (settings);
+
+  setup_choices (self, self->clipboard_row, "clipboard-timeout",
+                 clipboard_choices, G_N_ELEMENTS (clipboard_choices));
+  setup_choices (self, self->validity_row, "min-validity",
+                 validity_choices, G_N_ELEMENTS (validity_choices));
+  g_signal_connect_object (self->clipboard_row, "notify::selected",
+                           G_CALLBACK (choice_selected_cb), self, 0);
+  g_signal_connect_object (self->validity_row, "notify::selected",
+                           G_CALLBACK (choice_selected_cb), self, 0);
+
+  g_settings_bind (settings, "notify-expiry", self->notify_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "run-in-background", self->background_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+
+  return self;
+}

@@ -1,0 +1,1134 @@
+/* test-window.c: the real window, driven through its actions, against the
+ * vendor simulator, under Xvfb with a real keyring (tests/headless-session)
+ *
+ * One application for the whole run (a GApplication registers once per
+ * process): the tests run in order and each leaves the list as it found
+ * it, or says what it adds. Every wait is bounded.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <gdk/x11/gdkx.h>
+#include <glib/gstdio.h>
+#include <X11/Xatom.h>
+#include <X11/Xlib.h>
+
+#include "td-account-dialog.h"
+#include "td-account-list.h"
+#include "td-account-row.h"
+#include "td-application.h"
+#include "td-clipboard.h"
+#include "td-sign-in-dialog.h"
+#include "td-test-sim.h"
+#include "td-token-store.h"
+#include "td-vendors.h"
+#include "td-window.h"
+
+#define WAIT_MS 20000
+
+static TdTestSim *sim;
+static TdApplication *app;
+static TdWindow *window;
+static GdkDisplay *other_display;  /* another X client: "another app" */
+static char *config_dir;
+
+/* Waiting ---------------------------------------------------------------- */
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Conditions are checked once per iteration, and at least every 20 ms for
+ * those the main loop cannot see change (a private X connection). */
+static gboolean
+wait_until (Condition condition,
+            gpointer  data,
+            guint     timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  gboolean met;
+  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+  guint tick = g_timeout_add (20, tick_cb, NULL);
+
+  while (!(met = condition (data)) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (id);
+  g_source_remove (tick);
+
+  return met;
+}
+
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+static void
+run_for (guint ms)
+{
+  wait_until (never, NULL, ms);
+}
+
+static gboolean
+is_null (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* The simulator ---------------------------------------------------------- */
+
+static const char *
+password_of (const char *username)
+{
+  if (g_str_equal (username, "alice"))
+    return "alice-password";
+  if (g_str_equal (username, "bob"))
+    return "bob-password";
+  if (g_str_equal (username, "twofa"))
+    return "twofa-password";
+  if (g_str_equal (username, "forbidden"))
+    return "forbidden-password";
+  g_assert_not_reached ();
+}
+
+/* Window and dialogs ----------------------------------------------------- */
+
+static TdAccountList *
+accounts (void)
+{
+  return td_application_get_accounts (app);
+}
+
+static gpointer
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (toplevel, type) && gtk_widget_get_visible (toplevel))
+        return toplevel;
+    }
+
+  return NULL;
+}
+
+static TdAccountDialog *
+open_add_dialog (void)
+{
+  TdAccountDialog *dialog;
+
+  g_assert_null (find_toplevel (TD_TYPE_ACCOUNT_DIALOG));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.add-account", NULL));
+  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  g_assert_nonnull (dialog);
+
+  return dialog;
+}
+
+static void
+set_field (TdAccountDialog *dialog,
+           const char      *field,
+           const char      *text)
+{
+  gtk_editable_set_text (td_account_dialog_get_field (dialog, field), text);
+}
+
+static const char *
+get_field (TdAccountDialog *dialog,
+           const char      *field)
+{
+  return gtk_editable_get_text (td_account_dialog_get_field (dialog, field));
+}
+
+static void
+fill_dialog (TdAccountDialog *dialog,
+             const char      *vendor,
+             const char      *name,
+             const char      *username,
+             const char      *password)
+{
+  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
+
+  td_account_dialog_select_vendor (dialog, vendor);
+  if (!g_str_equal (vendor, "senmo"))
+    td_account_dialog_select_endpoint (dialog, NULL);
+  set_field (dialog, "url", base);
+  set_field (dialog, "name", name);
+  set_field (dialog, "username", username);
+  set_field (dialog, "password", password);
+}
+
+static gboolean
+dialog_idle (gpointer data)
+{
+  return !td_account_dialog_get_busy (data);
+}
+
+static gboolean
+dialog_gone_or_idle (gpointer data)
+{
+  gpointer dialog = *(gpointer *) data;
+
+  /* Idle with nothing said: it is about to close. */
+  return dialog == NULL ||
+         (!td_account_dialog_get_busy (dialog) && td_account_dialog_get_message (dialog) != NULL);
+}
+
+/* Presses Sign In and waits for the dialog to close (TRUE) or to show an
+ * error (FALSE). */
+static gboolean
+sign_in (TdAccountDialog *dialog)
+{
+  gpointer weak = dialog;
+
+  g_object_add_weak_pointer (G_OBJECT (dialog), &weak);
+  g_assert_null (td_account_dialog_get_field_error (dialog));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.sign-in", NULL));
+
+  if (weak != NULL)
+    g_assert_true (td_account_dialog_get_busy (dialog));
+
+  g_assert_true (wait_until (dialog_gone_or_idle, &weak, WAIT_MS));
+
+  if (weak == NULL)
+    return TRUE;
+
+  g_object_remove_weak_pointer (G_OBJECT (dialog), &weak);
+  return FALSE;
+}
+
+static void
+close_dialog (gpointer dialog)
+{
+  gpointer weak = dialog;
+
+  g_object_add_weak_pointer (G_OBJECT (dialog), &weak);
+  gtk_window_close (GTK_WINDOW (dialog));
+  g_assert_true (wait_until (is_null, &weak, WAIT_MS));
+}
+
+static TdAccount *
+add_account (const char *vendor,
+             const char *name,
+             const char *username,
+             gboolean    remember_password)
+{
+  TdAccountDialog *dialog = open_add_dialog ();
+  TdAccount *account;
+  g_autofree char *token = NULL;
+
+  fill_dialog (dialog, vendor, name, username, password_of (username));
+  if (remember_password)
+    td_account_dialog_set_option (dialog, "remember-password", TRUE);
+  if (!sign_in (dialog))
+    g_error ("Could not add %s: %s", name, td_account_dialog_get_message (dialog));
+
+  account = td_account_list_find_by_name (accounts (), name);
+  g_assert_nonnull (account);
+  g_assert_cmpstr (td_account_get_vendor (account), ==, vendor);
+  /* Signed in; a short-lived token shows as expiring at once. */
+  g_assert_true (td_account_get_state (account) == TD_ACCOUNT_STATE_SIGNED_IN ||
+                 td_account_get_state (account) == TD_ACCOUNT_STATE_EXPIRING);
+  token = td_account_dup_hand_out_token (account);
+  g_assert_nonnull (token);
+
+  return account;
+}
+
+static gboolean
+row_found (GtkWidget  *widget,
+           TdAccount  *account,
+           TdAccountRow **out_row)
+{
+  if (TD_IS_ACCOUNT_ROW (widget) && td_account_row_get_account (TD_ACCOUNT_ROW (widget)) == account)
+    {
+      *out_row = TD_ACCOUNT_ROW (widget);
+      return TRUE;
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (row_found (child, account, out_row))
+      return TRUE;
+
+  return FALSE;
+}
+
+static TdAccountRow *
+find_row (TdAccount *account)
+{
+  TdAccountRow *row = NULL;
+
+  /* Rows are created at layout time. */
+  run_for (50);
+  row_found (GTK_WIDGET (window), account, &row);
+
+  return row;
+}
+
+static void
+remove_account (TdAccount *account)
+{
+  g_autoptr(TdAccount) ref = g_object_ref (account);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.remove-account", "s",
+                              td_account_get_id (account));
+  g_assert_null (td_account_list_find_by_id (accounts (), td_account_get_id (ref)));
+}
+
+static gboolean
+page_is (gpointer data)
+{
+  return g_strcmp0 (td_window_get_page (window), data) == 0;
+}
+
+/* Clipboard -------------------------------------------------------------- */
+
+typedef struct
+{
+  gboolean done;
+  char    *text;
+  GError  *error;
+} ReadText;
+
+static void
+read_text_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  ReadText *read = user_data;
+
+  read->text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &read->error);
+  read->done = TRUE;
+}
+
+/* Reads the clipboard as another X client does, through the X server. */
+static char *
+read_clipboard_from (GdkDisplay *display)
+{
+  ReadText read = { 0 };
+
+  gdk_clipboard_read_text_async (gdk_display_get_clipboard (display), NULL, read_text_cb, &read);
+  g_assert_true (wait_until (is_true, &read.done, WAIT_MS));
+  g_clear_error (&read.error);
+
+  return read.text;
+}
+
+/* What a clipboard manager sees: a plain Xlib client asking the owner.
+ * GDK's own reader keeps only the targets it knows as mime types. */
+typedef struct
+{
+  Display *xdisplay;
+  Window   xwindow;
+  XEvent   event;
+} XReader;
+
+static gboolean
+x_selection_notified (gpointer data)
+{
+  XReader *reader = data;
+
+  return XCheckTypedWindowEvent (reader->xdisplay, reader->xwindow, SelectionNotify,
+                                 &reader->event);
+}
+
+static GBytes *
+x_convert_clipboard (const char *target_name)
+{
+  XReader reader = { 0 };
+  Atom clipboard, target, property, type;
+  unsigned long n_items, after;
+  unsigned char *data = NULL;
+  int format;
+  GBytes *bytes = NULL;
+
+  reader.xdisplay = XOpenDisplay (gdk_display_get_name (gdk_display_get_default ()));
+  g_assert_nonnull (reader.xdisplay);
+  reader.xwindow = XCreateSimpleWindow (reader.xdisplay, DefaultRootWindow (reader.xdisplay),
+                                        0, 0, 1, 1, 0, 0, 0);
+  clipboard = XInternAtom (reader.xdisplay, "CLIPBOARD", False);
+  target = XInternAtom (reader.xdisplay, target_name, False);
+  property = XInternAtom (reader.xdisplay, "TD_TEST_SELECTION", False);
+
+  XConvertSelection (reader.xdisplay, clipboard, target, property, reader.xwindow, CurrentTime);
+  XFlush (reader.xdisplay);
+  /* Our main loop has to run for the application to answer. */
+  g_assert_true (wait_until (x_selection_notified, &reader, WAIT_MS));
+
+  if (reader.event.xselection.property != None &&
+      XGetWindowProperty (reader.xdisplay, reader.xwindow, property, 0, 65536, True,
+                          AnyPropertyType, &type, &format, &n_items, &after, &data) == Success &&
+      data != NULL)
+    {
+      bytes = g_bytes_new (data, n_items * (format / 8));
+      XFree (data);
+    }
+
+  XDestroyWindow (reader.xdisplay, reader.xwindow);
+  XCloseDisplay (reader.xdisplay);
+
+  return bytes;
+}
+
+static gboolean
+x_clipboard_offers (const char *target_name)
+{
+  g_autoptr(GBytes) bytes = x_convert_clipboard ("TARGETS");
+  Display *xdisplay = XOpenDisplay (gdk_display_get_name (gdk_display_get_default ()));
+  const Atom *atoms;
+  gsize size;
+  gboolean found = FALSE;
+
+  g_assert_nonnull (bytes);
+  atoms = g_bytes_get_data (bytes, &size);
+  for (gsize i = 0; i < size / sizeof (Atom) && !found; i++)
+    {
+      char *name = XGetAtomName (xdisplay, atoms[i]);
+
+      found = g_strcmp0 (name, target_name) == 0;
+      XFree (name);
+    }
+  XCloseDisplay (xdisplay);
+
+  return found;
+}
+
+static gboolean
+holds_secret (gpointer data)
+{
+  return td_clipboard_holds_secret (td_application_get_clipboard (app));
+}
+
+static gboolean
+does_not_hold_secret (gpointer data)
+{
+  return !holds_secret (data);
+}
+
+/* Lost it, and learnt what the new owner offers (GDK asks for TARGETS). */
+static gboolean
+other_lost_clipboard (gpointer data)
+{
+  GdkClipboard *clipboard = gdk_display_get_clipboard (other_display);
+
+  return !gdk_clipboard_is_local (clipboard) &&
+         gdk_content_formats_contain_mime_type (gdk_clipboard_get_formats (clipboard),
+                                                "text/plain;charset=utf-8");
+}
+
+static gboolean
+other_owns_clipboard (gpointer data)
+{
+  return !gdk_clipboard_is_local (gdk_display_get_clipboard (gdk_display_get_default ()));
+}
+
+/* Another application copies text: wait until the X server told us.
+ *
+ * Then let a few milliseconds pass with our connection drained. GDK drops
+ * an XFixes ownership notice only when it is strictly older than its own
+ * claim, and X time counts milliseconds: a notice for this copy that were
+ * still queued when the app copied within the same millisecond would make
+ * the app believe it lost the clipboard. People don't copy that fast;
+ * tests do. */
+static void
+copy_elsewhere (const char *text)
+{
+  gdk_clipboard_set_text (gdk_display_get_clipboard (other_display), text);
+  g_assert_true (wait_until (other_owns_clipboard, NULL, WAIT_MS));
+  XSync (gdk_x11_display_get_xdisplay (gdk_display_get_default ()), False);
+  run_for (5);
+}
+
+/* We copied: wait until the other application heard of it. */
+static void
+wait_for_our_copy (void)
+{
+  g_assert_true (wait_until (holds_secret, NULL, WAIT_MS));
+  if (!wait_until (other_lost_clipboard, NULL, WAIT_MS))
+    {
+      GdkClipboard *clipboard = gdk_display_get_clipboard (other_display);
+      g_autofree char *formats = gdk_content_formats_to_string (gdk_clipboard_get_formats (clipboard));
+
+      g_error ("The other client did not see our copy: local %d, formats %s; ours local %d",
+               gdk_clipboard_is_local (clipboard), formats,
+               gdk_clipboard_is_local (gdk_display_get_clipboard (gdk_display_get_default ())));
+    }
+}
+
+static void
+copy (TdAccount *account)
+{
+  copy_elsewhere ("before");
+  g_assert_false (holds_secret (NULL));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account", "s",
+                              td_account_get_id (account));
+  wait_for_our_copy ();
+}
+
+/* Keyring ---------------------------------------------------------------- */
+
+typedef struct
+{
+  gboolean         done;
+  TdStoredSecrets *secrets;
+} LoadSecrets;
+
+static void
+load_secrets_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  LoadSecrets *load = user_data;
+  g_autoptr(GError) error = NULL;
+
+  load->secrets = td_token_store_load_finish (TD_TOKEN_STORE (object), result, &error);
+  g_assert_no_error (error);
+  load->done = TRUE;
+}
+
+static gboolean
+keyring_has_tokens (TdAccount *account)
+{
+  TdTokenStore *store = td_token_manager_get_store (td_application_get_token_manager (app));
+  LoadSecrets load = { 0 };
+  gboolean has;
+
+  td_token_store_load_async (store, account, NULL, load_secrets_cb, &load);
+  g_assert_true (wait_until (is_true, &load.done, WAIT_MS));
+  has = load.secrets->tokens != NULL && load.secrets->tokens->access_token != NULL;
+  td_stored_secrets_free (load.secrets);
+
+  return has;
+}
+
+static gboolean
+keyring_forgot (gpointer data)
+{
+  return !keyring_has_tokens (data);
+}
+
+static gboolean
+file_has_account (const char *id)
+{
+  g_autofree char *path = g_build_filename (config_dir, "tokendesk", "accounts.ini", NULL);
+  g_autofree char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return FALSE;
+
+  return strstr (contents, id) != NULL;
+}
+
+static gboolean
+file_has_account_cb (gpointer id)
+{
+  return file_has_account (id);
+}
+
+static gboolean
+file_lacks_account (gpointer id)
+{
+  return !file_has_account (id);
+}
+
+/* Tests ------------------------------------------------------------------ */
+
+static gboolean
+not_loading (gpointer data)
+{
+  return !td_application_get_loading (app);
+}
+
+static void
+test_empty_state (void)
+{
+  g_assert_true (wait_until (not_loading, NULL, WAIT_MS));
+  g_assert_cmpstr (td_window_get_page (window), ==, "empty");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, 0);
+}
+
+static void
+test_add_each_vendor (void)
+{
+  static const struct { const char *vendor; const char *name; const char *user; } cases[] = {
+    { "coverwhale", "CW Alice", "alice" },
+    { "couchdrop", "Couch Bob", "bob" },
+    { "senmo", "Senmo Alice", "alice" },
+    { "logware", "Logware Bob", "bob" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TdAccount *account = add_account (cases[i].vendor, cases[i].name, cases[i].user, FALSE);
+      TdAccountRow *row;
+
+      g_test_message ("Added %s", cases[i].vendor);
+      g_assert_true (wait_until (file_has_account_cb, (gpointer) td_account_get_id (account),
+                                 WAIT_MS));
+      g_assert_true (keyring_has_tokens (account));
+
+      row = find_row (account);
+      g_assert_nonnull (row);
+      g_assert_cmpstr (td_account_row_get_state_text (row), ==, "Signed in");
+      g_assert_true (g_str_has_prefix (td_account_row_get_expiry_text (row), "expires in "));
+    }
+
+  g_assert_cmpstr (td_window_get_page (window), ==, "list");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, 4);
+}
+
+typedef struct
+{
+  const char *vendor;
+  const char *username;
+  const char *password;
+  const char *url;          /* NULL: the simulator */
+  const char *expected;     /* in the message */
+} ErrorCase;
+
+static void
+test_add_errors (void)
+{
+  static const ErrorCase cases[] = {
+    { "coverwhale", "alice", "wrong-password", NULL, "Incorrect username or password" },
+    { "senmo", "bob", "wrong-password", NULL, "Incorrect username or password" },
+    { "logware", "alice", "wrong-password", NULL, "Username or password incorrect" },
+    { "couchdrop", "twofa", "twofa-password", NULL, "two-factor" },
+    { "couchdrop", "forbidden", "forbidden-password", NULL, "Couchdrop" },
+    { "logware", "bob", "bob-password", "http://127.0.0.1:1/logware", "Logware" },
+  };
+  guint n_before = g_list_model_get_n_items (G_LIST_MODEL (accounts ()));
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TdAccountDialog *dialog = open_add_dialog ();
+      g_autofree char *message = NULL;
+
+      g_test_message ("Error case %u: %s %s", i, cases[i].vendor, cases[i].username);
+      fill_dialog (dialog, cases[i].vendor, "Failing", cases[i].username, cases[i].password);
+      if (cases[i].url != NULL)
+        set_field (dialog, "url", cases[i].url);
+
+      g_assert_false (sign_in (dialog));
+
+      message = g_utf8_casefold (td_account_dialog_get_message (dialog), -1);
+      g_test_message ("Message: %s", td_account_dialog_get_message (dialog));
+      g_assert_nonnull (strstr (message, g_utf8_casefold (cases[i].expected, -1)));
+
+      /* Nothing typed is lost, nothing is saved. */
+      g_assert_cmpstr (get_field (dialog, "username"), ==, cases[i].username);
+      g_assert_cmpstr (get_field (dialog, "password"), ==, cases[i].password);
+      g_assert_cmpstr (get_field (dialog, "name"), ==, "Failing");
+      g_assert_null (td_account_list_find_by_name (accounts (), "Failing"));
+
+      close_dialog (dialog);
+    }
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, n_before);
+}
+
+static void
+test_add_validation (void)
+{
+  TdAccountDialog *dialog = open_add_dialog ();
+
+  fill_dialog (dialog, "senmo", "Validated", "alice", "alice-password");
+  g_assert_null (td_account_dialog_get_field_error (dialog));
+
+  /* Checked as typed: no sign-in possible until the address is right. */
+  set_field (dialog, "url", "http://example.com/senmo");
+  g_assert_nonnull (td_account_dialog_get_field_error (dialog));
+  g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "https://"));
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.sign-in", NULL) &&
+                  td_account_dialog_get_busy (dialog));
+
+  set_field (dialog, "url", "not an address");
+  g_assert_nonnull (td_account_dialog_get_field_error (dialog));
+
+  set_field (dialog, "url", "");
+  g_assert_nonnull (td_account_dialog_get_field_error (dialog));
+
+  /* Names are unique. */
+  set_field (dialog, "url", "https://senmo.example.com");
+  set_field (dialog, "name", "CW Alice");
+  g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "already exists"));
+
+  close_dialog (dialog);
+}
+
+static void
+test_copy (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "CW Alice");
+  g_autofree char *token = NULL;
+  g_autofree char *text = NULL;
+  g_settings_set_uint (td_application_get_settings (app), "clipboard-timeout", 0);
+  copy (account);
+
+  token = td_account_dup_hand_out_token (account);
+  text = read_clipboard_from (other_display);
+  g_assert_cmpstr (text, ==, token);
+
+  /* Clipboard managers are told to keep it out of their history. GTK 4.8
+   * can only advertise the hint (see td-clipboard.c): its value is not
+   * served, so this checks the offer, which is what GPaste looks at. */
+  g_assert_true (x_clipboard_offers (TD_CLIPBOARD_PASSWORD_HINT_MIME));
+  g_assert_true (x_clipboard_offers ("UTF8_STRING"));
+}
+
+static void
+test_copy_as (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "Logware Bob");
+  g_autofree char *token = NULL;
+  g_autofree char *header = NULL;
+  g_autofree char *curl = NULL;
+  g_autofree char *expected = NULL;
+
+  g_settings_set_uint (td_application_get_settings (app), "clipboard-timeout", 0);
+
+  copy_elsewhere ("before");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account-as", "(ss)",
+                              td_account_get_id (account), "header");
+  wait_for_our_copy ();
+  token = td_account_dup_hand_out_token (account);
+  header = read_clipboard_from (other_display);
+  expected = g_strdup_printf ("Authorization: Bearer %s", token);
+  g_assert_cmpstr (header, ==, expected);
+
+  copy_elsewhere ("before");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account-as", "(ss)",
+                              td_account_get_id (account), "curl");
+  wait_for_our_copy ();
+  curl = read_clipboard_from (other_display);
+  g_assert_true (g_str_has_prefix (curl, "curl -H 'Authorization: Bearer "));
+  g_assert_nonnull (strstr (curl, token));
+  g_assert_nonnull (strstr (curl, "/logware/'"));
+}
+
+static void
+test_copy_clears (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "Couch Bob");
+  g_autofree char *text = NULL;
+  g_autofree char *after = NULL;
+  gint64 start;
+
+  g_settings_set_uint (td_application_get_settings (app), "clipboard-timeout", 2);
+  copy (account);
+  start = g_get_monotonic_time ();
+
+  text = read_clipboard_from (other_display);
+  g_assert_nonnull (text);
+  g_assert_cmpstr (text, !=, "before");
+
+  g_assert_true (wait_until (does_not_hold_secret, NULL, WAIT_MS));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 1 * G_USEC_PER_SEC);
+
+  after = read_clipboard_from (other_display);
+  g_assert_true (after == NULL || *after == '\0');
+}
+
+static void
+test_copy_left_alone (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "Senmo Alice");
+  g_autofree char *text = NULL;
+
+  g_settings_set_uint (td_application_get_settings (app), "clipboard-timeout", 2);
+  copy (account);
+
+  /* Another application copies something before the timeout. */
+  copy_elsewhere ("copied by someone else");
+  g_assert_false (holds_secret (NULL));
+  run_for (3000);
+
+  text = read_clipboard_from (gdk_display_get_default ());
+  g_assert_cmpstr (text, ==, "copied by someone else");
+}
+
+static void
+test_remove_undo (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "Logware Bob");
+  g_autoptr(TdAccount) ref = g_object_ref (account);
+  g_autofree char *id = g_strdup (td_account_get_id (account));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (accounts ()));
+
+  /* Removed from the list at once; the secrets wait for the toast. */
+  remove_account (account);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, n - 1);
+  g_assert_true (keyring_has_tokens (ref));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.undo-remove", "s", id);
+  g_assert_true (td_account_list_find_by_id (accounts (), id) == ref);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, n);
+  run_for (500);
+  g_assert_true (keyring_has_tokens (ref));
+  g_assert_true (wait_until (file_has_account_cb, id, WAIT_MS));
+
+  /* This time the toast goes by: the file and the keyring forget it. */
+  remove_account (ref);
+  g_assert_true (wait_until (file_lacks_account, id, WAIT_MS));
+  g_assert_true (wait_until (keyring_forgot, ref, WAIT_MS));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, n - 1);
+}
+
+static guint
+n_visible (void)
+{
+  return g_list_model_get_n_items (td_window_get_visible_accounts (window));
+}
+
+static GtkEditable *
+search_entry (void)
+{
+  GtkWidget *focus;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL));
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_nonnull (focus);
+  focus = gtk_widget_get_ancestor (focus, GTK_TYPE_SEARCH_ENTRY);
+  g_assert_nonnull (focus);
+
+  return GTK_EDITABLE (focus);
+}
+
+static void
+search (GtkEditable *entry,
+        const char  *text)
+{
+  gtk_editable_set_text (entry, text);
+  /* GtkSearchEntry waits a little before "search-changed". */
+  run_for (400);
+}
+
+static void
+test_search (void)
+{
+  GtkEditable *entry = search_entry ();
+  guint all = n_visible ();
+
+  g_assert_cmpuint (all, ==, 3);
+
+  search (entry, "couch");             /* name and vendor */
+  g_assert_cmpuint (n_visible (), ==, 1);
+
+  search (entry, "SENMO");             /* vendor, any case */
+  g_assert_cmpuint (n_visible (), ==, 1);
+
+  search (entry, "Cover Whale");       /* vendor display name, not in the name */
+  g_assert_cmpuint (n_visible (), ==, 1);
+
+  search (entry, "alice");             /* username */
+  g_assert_cmpuint (n_visible (), ==, 2);
+
+  search (entry, "nothing like it");
+  g_assert_cmpuint (n_visible (), ==, 0);
+  g_assert_true (wait_until (page_is, "no-results", WAIT_MS));
+
+  search (entry, "");
+  g_assert_cmpuint (n_visible (), ==, all);
+  g_assert_true (wait_until (page_is, "list", WAIT_MS));
+
+  /* Closing the search shows everything again. */
+  search (entry, "bob");
+  g_assert_cmpuint (n_visible (), ==, 1);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);
+  run_for (400);
+  g_assert_cmpuint (n_visible (), ==, all);
+}
+
+static gboolean
+sign_in_prompt_shown (gpointer data)
+{
+  return find_toplevel (TD_TYPE_SIGN_IN_DIALOG) != NULL;
+}
+
+static gboolean
+prompt_has_error (gpointer data)
+{
+  return td_sign_in_dialog_get_error (data) != NULL;
+}
+
+static void
+test_copy_asks_for_password (void)
+{
+  TdAccount *account;
+  TdSignInDialog *prompt;
+  g_autofree char *text = NULL;
+  g_autofree char *token = NULL;
+
+  /* A Couchdrop token (a JWT, so its lifetime is known) that is too
+   * short-lived for the minimum validity, and no password remembered:
+   * copying has to ask. */
+  td_test_sim_config (sim, "{\"vendor\":\"couchdrop\",\"jwt_tokens\":true,\"lifetime_s\":120}");
+  account = add_account ("couchdrop", "Couch Alice", "alice", FALSE);
+  td_test_sim_config (sim, "{\"vendor\":\"couchdrop\",\"jwt_tokens\":false,\"lifetime_s\":3600}");
+  g_settings_set_uint (td_application_get_settings (app), "min-validity", 300);
+  g_settings_set_uint (td_application_get_settings (app), "clipboard-timeout", 0);
+
+  copy_elsewhere ("before");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account", "s",
+                              td_account_get_id (account));
+  g_assert_true (wait_until (sign_in_prompt_shown, NULL, WAIT_MS));
+  g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_NEEDS_SIGN_IN);
+  g_assert_false (holds_secret (NULL));
+
+  /* A wrong password first: the prompt stays and says why. */
+  prompt = find_toplevel (TD_TYPE_SIGN_IN_DIALOG);
+  td_sign_in_dialog_set_password (prompt, "wrong");
+  td_sign_in_dialog_sign_in (prompt);
+  g_assert_true (wait_until (prompt_has_error, prompt, WAIT_MS));
+  g_assert_nonnull (strstr (td_sign_in_dialog_get_error (prompt), "Couchdrop"));
+
+  td_sign_in_dialog_set_password (prompt, "alice-password");
+  td_sign_in_dialog_sign_in (prompt);
+  wait_for_our_copy ();
+  g_assert_null (find_toplevel (TD_TYPE_SIGN_IN_DIALOG));
+
+  token = td_account_dup_hand_out_token (account);
+  text = read_clipboard_from (other_display);
+  g_assert_cmpstr (text, ==, token);
+  g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_SIGNED_IN);
+
+  remove_account (account);
+}
+
+static gboolean
+banner_shows (gpointer data)
+{
+  TdAccountDialog *dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  const char *message = dialog ? td_account_dialog_get_message (dialog) : NULL;
+
+  return message != NULL && strstr (message, data) != NULL;
+}
+
+static void
+test_reset_password (void)
+{
+  TdAccountDialog *dialog = open_add_dialog ();
+  g_autofree char *code = NULL;
+  TdAccount *account;
+
+  fill_dialog (dialog, "coverwhale", "CW Bob", "bob", "forgotten");
+
+  gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.forgot-password", NULL);
+  g_assert_cmpstr (td_account_dialog_get_page (dialog), ==, "reset");
+  g_assert_cmpstr (get_field (dialog, "reset-username"), ==, "bob");
+
+  /* Step 1: the code is "e-mailed". */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.send-code", NULL));
+  g_assert_true (wait_until (banner_shows, "bob", WAIT_MS));
+  code = td_test_sim_reset_code (sim, "bob");
+  g_assert_nonnull (code);
+
+  /* A wrong code is refused with the vendor's words. */
+  set_field (dialog, "reset-code", "000000-wrong");
+  set_field (dialog, "reset-password", "bob-new-password");
+  set_field (dialog, "reset-confirm", "bob-new-password");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.set-password", NULL));
+  g_assert_true (wait_until (dialog_idle, dialog, WAIT_MS));
+  g_assert_cmpstr (td_account_dialog_get_page (dialog), ==, "reset");
+  g_assert_nonnull (td_account_dialog_get_message (dialog));
+
+  /* Step 2: the right code sets the password and fills it in. */
+  set_field (dialog, "reset-code", code);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.set-password", NULL));
+  g_assert_true (wait_until (dialog_idle, dialog, WAIT_MS));
+  g_assert_cmpstr (td_account_dialog_get_page (dialog), ==, "form");
+  g_assert_cmpstr (get_field (dialog, "password"), ==, "bob-new-password");
+
+  g_assert_true (sign_in (dialog));
+  account = td_account_list_find_by_name (accounts (), "CW Bob");
+  g_assert_nonnull (account);
+
+  /* Change it back, from the row's menu. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.change-password", "s",
+                              td_account_get_id (account));
+  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (td_account_dialog_get_field_error (dialog));
+  set_field (dialog, "password", "bob-new-password");
+  set_field (dialog, "new-password", "bob-password");
+  set_field (dialog, "confirm-password", "bob-passwor");
+  g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "do not match"));
+  set_field (dialog, "confirm-password", "bob-password");
+  g_assert_true (sign_in (dialog));
+  g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_SIGNED_IN);
+
+  remove_account (account);
+}
+
+static void
+test_edit (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "Senmo Alice");
+  g_autofree char *id = g_strdup (td_account_get_id (account));
+  g_autofree char *base = td_test_sim_dup_base (sim, "senmo");
+  TdAccountDialog *dialog;
+  TdAccountRow *row;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-account", "s", id);
+  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (get_field (dialog, "name"), ==, "Senmo Alice");
+  g_assert_cmpstr (get_field (dialog, "url"), ==, base);
+
+  /* A new name and token choice need no password. */
+  set_field (dialog, "name", "Senmo Production");
+  td_account_dialog_set_hand_out (dialog, TD_HAND_OUT_ACCESS_TOKEN);
+  g_assert_null (td_account_dialog_get_field_error (dialog));
+  g_assert_true (sign_in (dialog));
+  g_assert_cmpstr (td_account_get_display_name (account), ==, "Senmo Production");
+  g_assert_cmpint (td_account_get_hand_out (account), ==, TD_HAND_OUT_ACCESS_TOKEN);
+  row = find_row (account);
+  g_assert_nonnull (row);
+
+  /* Another username does. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-account", "s", id);
+  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  set_field (dialog, "username", "bob");
+  g_assert_nonnull (td_account_dialog_get_field_error (dialog));
+  set_field (dialog, "password", "bob-password");
+  g_assert_true (sign_in (dialog));
+  g_assert_cmpstr (td_account_get_username (account), ==, "bob");
+  g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_SIGNED_IN);
+}
+
+static gboolean
+account_idle (gpointer data)
+{
+  return !td_account_get_busy (data);
+}
+
+static void
+test_renew_and_sign_out (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "CW Alice");
+  g_autofree char *before = td_account_dup_hand_out_token (account);
+  g_autofree char *after = NULL;
+  TdAccountRow *row;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.renew-account", "s",
+                              td_account_get_id (account));
+  g_assert_true (td_account_get_busy (account));
+  g_assert_true (wait_until (account_idle, account, WAIT_MS));
+  after = td_account_dup_hand_out_token (account);
+  g_assert_cmpstr (after, !=, before);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-out-account", "s",
+                              td_account_get_id (account));
+  g_assert_true (wait_until (keyring_forgot, account, WAIT_MS));
+  row = find_row (account);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (td_account_row_get_state_text (row), ==, "Signed out");
+}
+
+/* Setup ------------------------------------------------------------------ */
+
+static gboolean
+window_mapped (gpointer data)
+{
+  return window != NULL && gtk_widget_get_mapped (GTK_WIDGET (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  int status;
+
+  /* Before anything reads it: the account file lives here. */
+  dir = g_dir_make_tmp ("tokendesk-ui-XXXXXX", &error);
+  g_assert_no_error (error);
+  config_dir = g_build_filename (dir, "config", NULL);
+  g_setenv ("XDG_CONFIG_HOME", config_dir, TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+  gtk_init ();
+  adw_init ();
+  td_vendors_init ();
+
+  if (gdk_display_get_default () == NULL)
+    {
+      g_print ("1..0 # SKIP no display: run under tests/headless-session\n");
+      return 0;
+    }
+
+  other_display = gdk_display_open (gdk_display_get_name (gdk_display_get_default ()));
+  g_assert_nonnull (other_display);
+
+  sim = td_test_sim_start ("--quiet", NULL);
+
+  app = g_object_new (TD_TYPE_APPLICATION,
+                      "application-id", "io.github.tokendesk.TokenDesk.Test",
+                      "flags", G_APPLICATION_NON_UNIQUE,
+                      "resource-base-path", "/io/github/tokendesk/TokenDesk",
+                      NULL);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  /* Tall enough for every row to be on screen. */
+  g_settings_set_int (td_application_get_settings (app), "window-height", 1000);
+  g_settings_set_boolean (td_application_get_settings (app), "notify-expiry", FALSE);
+
+  g_application_activate (G_APPLICATION (app));
+  window = TD_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_nonnull (window);
+  g_assert_true (wait_until (window_mapped, NULL, WAIT_MS));
+
+  g_test_add_func ("/ui/empty-state", test_empty_state);
+  g_test_add_func ("/ui/add-each-vendor", test_add_each_vendor);
+  g_test_add_func ("/ui/add-errors", test_add_errors);
+  g_test_add_func ("/ui/add-validation", test_add_validation);
+  g_test_add_func ("/ui/copy-read-back", test_copy);
+  g_test_add_func ("/ui/copy-as", test_copy_as);
+  g_test_add_func ("/ui/copy-cleared-after-timeout", test_copy_clears);
+  g_test_add_func ("/ui/copy-left-alone-when-replaced", test_copy_left_alone);
+  g_test_add_func ("/ui/copy-asks-for-password", test_copy_asks_for_password);
+  g_test_add_func ("/ui/remove-undo", test_remove_undo);
+  g_test_add_func ("/ui/search", test_search);
+  g_test_add_func ("/ui/reset-password", test_reset_password);
+  g_test_add_func ("/ui/edit", test_edit);
+  g_test_add_func ("/ui/renew-and-sign-out", test_renew_and_sign_out);
+
+  status = g_test_run ();
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  run_for (200);
+  g_clear_object (&app);
+  td_test_sim_stop (sim);
+  gdk_display_close (other_display);
+
+  return status;
+}
