@@ -264,6 +264,20 @@ parse_access (const char *data,
   return TRUE;
 }
 
+/* An item found by a search but deleted before libsecret read it (another
+ * process signed out, or removed the account, in between) fails the whole
+ * search with "No such secret item", an unknown D-Bus method. Searching
+ * again sees the keyring as it is now. */
+#define MAX_SEARCHES 3
+
+static gboolean
+is_vanished_item (const GError *error)
+{
+  return g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
+         g_error_matches (error, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT);
+}
+
 /* Load ------------------------------------------------------------------- */
 
 typedef struct
@@ -271,6 +285,8 @@ typedef struct
   TdStoredSecrets *secrets;
   TdTokens        *access;    /* from the access-token item */
   char            *refresh;   /* from the refresh-token item */
+  char            *account_id;
+  guint            searches;
   guint            pending;
   GError          *error;
 } Load;
@@ -281,6 +297,7 @@ load_free (Load *load)
   g_clear_pointer (&load->secrets, td_stored_secrets_free);
   g_clear_pointer (&load->access, td_tokens_free);
   td_secret_free (load->refresh);
+  g_free (load->account_id);
   g_clear_error (&load->error);
   g_free (load);
 }
@@ -373,6 +390,8 @@ retrieved_cb (GObject      *object,
 
       load_take (load, attributes, secret_value_get_text (value));
     }
+  else if (is_vanished_item (error))
+    g_debug ("A secret went away while it was being read");
   else if (error != NULL && load->error == NULL)
     load->error = map_error (g_steal_pointer (&error), g_task_get_cancellable (task));
 
@@ -388,6 +407,8 @@ is_locked_item (gpointer item)
   return SECRET_IS_ITEM (item) && secret_item_get_locked (SECRET_ITEM (item));
 }
 
+static void load_search (GTask *task);
+
 static void
 searched_cb (GObject      *object,
              GAsyncResult *result,
@@ -399,6 +420,12 @@ searched_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   items = secret_password_search_finish (result, &error);
+  if (is_vanished_item (error) && load->searches < MAX_SEARCHES)
+    {
+      g_debug ("A secret went away during the search: searching again");
+      load_search (g_steal_pointer (&task));
+      return;
+    }
   if (error != NULL)
     {
       g_task_return_error (task, map_error (g_steal_pointer (&error),
@@ -448,6 +475,21 @@ searched_cb (GObject      *object,
   g_list_free_full (items, g_object_unref);
 }
 
+/* One search for every item of the account rather than one lookup per
+ * kind: a locked keyring prompts once, not four times. */
+static void
+load_search (GTask *task)
+{
+  Load *load = g_task_get_task_data (task);
+
+  load->searches++;
+  secret_password_search (get_schema (),
+                          SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
+                          g_task_get_cancellable (task), searched_cb, task,
+                          "account", load->account_id,
+                          NULL);
+}
+
 void
 td_token_store_load_async (TdTokenStore        *self,
                            TdAccount           *account,
@@ -467,15 +509,10 @@ td_token_store_load_async (TdTokenStore        *self,
 
   load = g_new0 (Load, 1);
   load->secrets = g_new0 (TdStoredSecrets, 1);
+  load->account_id = g_strdup (td_account_get_id (account));
   g_task_set_task_data (task, load, (GDestroyNotify)load_free);
 
-  /* One search for every item of the account rather than one lookup per
-   * kind: a locked keyring prompts once, not four times. */
-  secret_password_search (get_schema (),
-                          SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
-                          cancellable, searched_cb, g_steal_pointer (&task),
-                          "account", td_account_get_id (account),
-                          NULL);
+  load_search (g_steal_pointer (&task));
 }
 
 TdStoredSecrets *
@@ -765,6 +802,7 @@ typedef struct
 {
   char     *account_id;
   gboolean  all;
+  guint     searches;
   guint     pending;
   GError   *error;
 } Clear;
@@ -798,6 +836,8 @@ cleared_cb (GObject      *object,
     g_task_return_boolean (task, TRUE);
 }
 
+static void clear_search (GTask *task);
+
 static void
 clear_searched_cb (GObject      *object,
                    GAsyncResult *result,
@@ -811,6 +851,12 @@ clear_searched_cb (GObject      *object,
   gboolean locked = FALSE;
 
   items = secret_password_search_finish (result, &error);
+  if (is_vanished_item (error) && clear->searches < MAX_SEARCHES)
+    {
+      g_debug ("A secret went away during the search: searching again");
+      clear_search (g_steal_pointer (&task));
+      return;
+    }
   if (error != NULL)
     {
       g_task_return_error (task, map_error (g_steal_pointer (&error), cancellable));
@@ -855,6 +901,18 @@ clear_searched_cb (GObject      *object,
                          NULL);
 }
 
+static void
+clear_search (GTask *task)
+{
+  Clear *clear = g_task_get_task_data (task);
+
+  clear->searches++;
+  secret_password_search (get_schema (), SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                          g_task_get_cancellable (task), clear_searched_cb, task,
+                          "account", clear->account_id,
+                          NULL);
+}
+
 void
 td_token_store_clear_async (TdTokenStore        *self,
                             const char          *account_id,
@@ -878,10 +936,7 @@ td_token_store_clear_async (TdTokenStore        *self,
   clear->all = !!all;
   g_task_set_task_data (task, clear, (GDestroyNotify)clear_free);
 
-  secret_password_search (get_schema (), SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
-                          cancellable, clear_searched_cb, g_steal_pointer (&task),
-                          "account", account_id,
-                          NULL);
+  clear_search (g_steal_pointer (&task));
 }
 
 gboolean
