@@ -64,6 +64,8 @@ struct _TdAccountDialog
   GtkSwitch         *admin_switch;
   AdwEntryRow       *password_row;
   GtkWidget         *remember_row;
+  GtkWidget         *lifetime_row;
+  GtkSpinButton     *lifetime_spin;
   GtkSwitch         *remember_switch;
   AdwExpanderRow    *change_password_row;
   AdwEntryRow       *new_password_row;
@@ -363,6 +365,8 @@ update (TdAccountDialog *self)
   gtk_widget_set_visible (self->remember_row,
                           self->provider != NULL && !admin &&
                           !has_feature (self, TD_PROVIDER_FEATURE_REFRESH_TOKEN));
+  gtk_widget_set_visible (self->lifetime_row,
+                          has_feature (self, TD_PROVIDER_FEATURE_ASSUMED_LIFETIME) && !admin);
   gtk_widget_set_visible (GTK_WIDGET (self->change_password_row),
                           has_feature (self, TD_PROVIDER_FEATURE_CHANGE_PASSWORD) && !admin);
   gtk_widget_set_visible (self->forgot_button,
@@ -563,8 +567,8 @@ create_draft (TdAccountDialog *self)
   td_account_set_remember_password (draft, remember_password (self));
   td_account_set_hand_out (draft, adw_combo_row_get_selected (self->hand_out_row) == 1
                                     ? TD_HAND_OUT_ACCESS_TOKEN : TD_HAND_OUT_ID_TOKEN);
-  if (self->account != NULL)
-    td_account_set_assumed_lifetime (draft, td_account_get_assumed_lifetime (self->account));
+  gtk_spin_button_update (self->lifetime_spin);
+  td_account_set_assumed_lifetime (draft, 60 * gtk_spin_button_get_value_as_int (self->lifetime_spin));
 
   return draft;
 }
@@ -603,7 +607,7 @@ list_saved_cb (GObject      *object,
   if (!td_account_list_save_finish (TD_ACCOUNT_LIST (object), result, &error))
     {
       g_warning ("Could not save the account list: %s", error->message);
-      td_window_add_toast (window, adw_toast_new (error->message));
+      td_window_show_message (window, error->message);
     }
 }
 
@@ -661,6 +665,7 @@ apply_to_account (TdAccountDialog *self,
   td_account_set_admin_token (self->account, td_account_get_admin_token (from));
   td_account_set_remember_password (self->account, td_account_get_remember_password (from));
   td_account_set_hand_out (self->account, td_account_get_hand_out (from));
+  td_account_set_assumed_lifetime (self->account, td_account_get_assumed_lifetime (from));
 
   forget_dropped_secrets (self, was_remembering, was_admin);
 }
@@ -699,7 +704,7 @@ finish (TdAccountDialog *self)
     }
 
   td_account_list_save_async (accounts, NULL, list_saved_cb, g_object_ref (self->window));
-  td_window_add_toast (self->window, adw_toast_new (title));
+  td_window_show_message (self->window, title);
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
@@ -1048,6 +1053,8 @@ td_account_dialog_class_init (TdAccountDialogClass *klass)
   BIND (admin_switch);
   BIND (password_row);
   BIND (remember_row);
+  BIND (lifetime_row);
+  BIND (lifetime_spin);
   BIND (remember_switch);
   BIND (change_password_row);
   BIND (new_password_row);
@@ -1154,6 +1161,7 @@ fill_from_account (TdAccountDialog *self)
 
   gtk_switch_set_active (self->admin_switch, td_account_get_admin_token (account));
   gtk_switch_set_active (self->remember_switch, td_account_get_remember_password (account));
+  gtk_spin_button_set_value (self->lifetime_spin, td_account_get_assumed_lifetime (account) / 60);
   adw_combo_row_set_selected (self->hand_out_row,
                               td_account_get_hand_out (account) == TD_HAND_OUT_ACCESS_TOKEN);
 }
@@ -1242,6 +1250,7 @@ td_account_dialog_get_field (TdAccountDialog *self,
     { "reset-code", G_STRUCT_OFFSET (TdAccountDialog, reset_code_row) },
     { "reset-password", G_STRUCT_OFFSET (TdAccountDialog, reset_password_row) },
     { "reset-confirm", G_STRUCT_OFFSET (TdAccountDialog, reset_confirm_row) },
+    { "lifetime", G_STRUCT_OFFSET (TdAccountDialog, lifetime_spin) },
   };
 
   g_return_val_if_fail (TD_IS_ACCOUNT_DIALOG (self), NULL);

@@ -33,8 +33,8 @@ struct _TdWindow
   GtkSingleSelection   *selection;
   char                 *search_text;  /* casefolded; NULL shows everything */
 
-  GPtrArray            *removals;     /* Removal: accounts under an Undo toast */
-  AdwToast             *notice;       /* weak: the latest passing notice */
+  AdwToast             *toast;        /* the one on screen, or NULL */
+  TdAccount            *removed;      /* removed, its Undo still offered */
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
@@ -95,47 +95,91 @@ get_selected_account (TdWindow *self)
   return gtk_single_selection_get_selected_item (self->selection);
 }
 
-/* Passing notices ("copied", "renewed", an error) replace each other
- * instead of queueing: the newest tells the truth. An Undo toast replaces
- * them too, so that its button shows at once.
+/* Toasts ----------------------------------------------------------------
  *
- * Why not ADW_TOAST_PRIORITY_HIGH for Undo: libadwaita 1.2 aborts when a
- * high-priority toast is dismissed while the toast it pushed aside is
- * still animating out (an Undo clicked right away). */
+ * The window shows one toast at a time and changes it in place: a newer
+ * message replaces the one on screen instead of queueing behind it, and
+ * "Undo" is offered for the latest removal only (a newer message ends it).
+ *
+ * Why in place: libadwaita 1.2 frees a toast's bookkeeping once its hide
+ * animation ends, even if its show animation (500 ms when it replaced
+ * another) still runs, and crashes when that one ends. A toast dismissed
+ * from code right after it appeared does exactly that. Re-adding the toast
+ * on screen only restarts its timeout, so no toast is ever dismissed here;
+ * they go by their timeout or their close button. */
+
+static void finish_removal (TdWindow *self);
+
 static void
-dismiss_notice (TdWindow *self)
+toast_dismissed_cb (TdWindow *self,
+                    AdwToast *toast)
 {
-  if (self->notice != NULL)
+  if (toast != self->toast)
+    return;
+
+  g_clear_object (&self->toast);
+  finish_removal (self);
+}
+
+static void
+show_status (TdWindow   *self,
+             const char *text,
+             guint       timeout,
+             TdAccount  *removed)
+{
+  /* Titles are markup in libadwaita 1.2; ours are plain text with names
+   * and vendor messages in them. */
+  g_autofree char *title = g_markup_escape_text (text, -1);
+
+  if (self->removed != removed)
+    finish_removal (self);
+  g_set_object (&self->removed, removed);
+
+  if (self->toast == NULL)
     {
-      adw_toast_dismiss (self->notice);
-      g_clear_weak_pointer (&self->notice);
+      self->toast = adw_toast_new (title);
+      g_signal_connect_object (self->toast, "dismissed", G_CALLBACK (toast_dismissed_cb),
+                               self, G_CONNECT_SWAPPED);
     }
+  else
+    adw_toast_set_title (self->toast, title);
+
+  adw_toast_set_timeout (self->toast, timeout);
+  /* The button checks the pair as each changes: the target goes in
+   * first and comes out last. */
+  if (removed != NULL)
+    {
+      adw_toast_set_action_target (self->toast, "s", td_account_get_id (removed));
+      adw_toast_set_action_name (self->toast, "win.undo-remove");
+      adw_toast_set_button_label (self->toast, _("_Undo"));
+    }
+  else
+    {
+      adw_toast_set_button_label (self->toast, NULL);
+      adw_toast_set_action_name (self->toast, NULL);
+      adw_toast_set_action_target_value (self->toast, NULL);
+    }
+
+  /* New, or already up: then this only restarts its timeout. */
+  adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (self->toast));
 }
 
-static void
-show_notice (TdWindow *self,
-             AdwToast *toast)
-{
-  dismiss_notice (self);
-  g_set_weak_pointer (&self->notice, toast);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
-}
-
+/* Shows text (not markup) in a toast. */
 void
-td_window_add_toast (TdWindow *self,
-                     AdwToast *toast)
+td_window_show_message (TdWindow   *self,
+                        const char *text)
 {
   g_return_if_fail (TD_IS_WINDOW (self));
-  g_return_if_fail (ADW_IS_TOAST (toast));
+  g_return_if_fail (text != NULL);
 
-  show_notice (self, toast);
+  show_status (self, text, 5, NULL);
 }
 
 static void
 show_toast (TdWindow   *self,
-            const char *title)
+            const char *text)
 {
-  show_notice (self, adw_toast_new (title));
+  show_status (self, text, 5, NULL);
 }
 
 static gboolean
@@ -373,7 +417,6 @@ got_token_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autofree char *title = NULL;
   const char *name = td_account_get_display_name (op->account);
-  AdwToast *toast;
   guint clear_after;
 
   token = td_token_manager_get_token_finish (TD_TOKEN_MANAGER (object), result, &error);
@@ -437,9 +480,7 @@ got_token_cb (GObject      *object,
         }
     }
 
-  toast = adw_toast_new (title);
-  adw_toast_set_timeout (toast, 3);
-  show_notice (self, toast);
+  show_status (self, title, 3, NULL);
 
   copy_operation_free (op);
 }
@@ -536,22 +577,6 @@ signed_out_cb (GObject      *object,
 
 /* Remove, with Undo ------------------------------------------------------ */
 
-typedef struct
-{
-  TdWindow  *self;     /* unowned: the window finishes every removal before it goes */
-  TdAccount *account;
-  AdwToast  *toast;
-  gboolean   done;     /* undone, or finished */
-} Removal;
-
-static void
-removal_free (Removal *removal)
-{
-  g_clear_object (&removal->account);
-  g_clear_object (&removal->toast);
-  g_free (removal);
-}
-
 static void
 secrets_removed_cb (GObject      *object,
                     GAsyncResult *result,
@@ -589,57 +614,36 @@ removal_saved_cb (GObject      *object,
                                    NULL, secrets_removed_cb, g_object_ref (app));
 }
 
-/* The file first, then the keyring: a crash in between leaves secrets of
- * no account, never an account without its secrets. */
+/* Once Undo is no longer offered. The file first, then the keyring: a
+ * crash in between leaves secrets of no account, never an account without
+ * its secrets. */
 static void
-finish_removal (TdWindow *self,
-                Removal  *removal)
+finish_removal (TdWindow *self)
 {
-  if (removal->done)
+  g_autoptr(TdAccount) account = g_steal_pointer (&self->removed);
+
+  if (account == NULL)
     return;
 
-  removal->done = TRUE;
-  g_debug ("Removing account %s for good", td_account_get_id (removal->account));
+  g_debug ("Removing account %s for good", td_account_get_id (account));
 
   /* Held until the keyring is done, even if this was the last window. */
   g_application_hold (G_APPLICATION (self->application));
   td_account_list_save_async (td_application_get_accounts (self->application), NULL,
-                              removal_saved_cb, g_object_ref (removal->account));
-}
-
-static void
-removal_dismissed_cb (AdwToast *toast,
-                      Removal  *removal)
-{
-  TdWindow *self = removal->self;
-
-  finish_removal (self, removal);
-  g_ptr_array_remove (self->removals, removal);
+                              removal_saved_cb, g_object_ref (account));
 }
 
 static void
 remove_account (TdWindow  *self,
                 TdAccount *account)
 {
+  g_autoptr(TdAccount) removed = g_object_ref (account);
   g_autofree char *title = NULL;
-  Removal *removal;
-
-  removal = g_new0 (Removal, 1);
-  removal->self = self;
-  removal->account = g_object_ref (account);
 
   td_account_list_remove (td_application_get_accounts (self->application), account);
 
   title = g_strdup_printf (_("“%s” removed"), td_account_get_display_name (account));
-  removal->toast = adw_toast_new (title);
-  adw_toast_set_button_label (removal->toast, _("_Undo"));
-  adw_toast_set_action_name (removal->toast, "win.undo-remove");
-  adw_toast_set_action_target (removal->toast, "s", td_account_get_id (account));
-  g_signal_connect (removal->toast, "dismissed", G_CALLBACK (removal_dismissed_cb), removal);
-
-  g_ptr_array_add (self->removals, removal);
-  dismiss_notice (self);
-  adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (removal->toast));
+  show_status (self, title, 5, removed);
 }
 
 static void
@@ -654,35 +658,29 @@ undo_saved_cb (GObject      *object,
 }
 
 static void
-undo_removal (TdWindow *self,
-              Removal  *removal)
+undo_removal (TdWindow *self)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
   TdAccountList *accounts = td_application_get_accounts (self->application);
+  g_autoptr(TdAccount) account = g_steal_pointer (&self->removed);
 
-  if (removal->done)
+  if (account == NULL)
     return;
 
-  removal->done = TRUE;
-
-  if (!td_account_list_add (accounts, removal->account, &error))
+  if (!td_account_list_add (accounts, account, &error))
     {
-      /* Another account took the name meanwhile. */
+      /* Another account took the name meanwhile: it stays removed. */
+      g_set_object (&self->removed, account);
       show_toast (self, error->message);
-      removal->done = FALSE;
       return;
     }
 
   /* Another save may have written the list without it meanwhile. */
   td_account_list_save_async (accounts, NULL, undo_saved_cb, NULL);
-  adw_toast_dismiss (removal->toast);
-}
 
-static void
-finish_all_removals (TdWindow *self)
-{
-  for (guint i = 0; i < self->removals->len; i++)
-    finish_removal (self, g_ptr_array_index (self->removals, i));
+  title = g_strdup_printf (_("“%s” restored"), td_account_get_display_name (account));
+  show_toast (self, title);
 }
 
 /* Actions ---------------------------------------------------------------- */
@@ -845,20 +843,10 @@ undo_remove_action (GtkWidget  *widget,
   TdWindow *self = TD_WINDOW (widget);
   const char *id = parameter ? g_variant_get_string (parameter, NULL) : NULL;
 
-  /* Without an id (Ctrl+Z): the latest removal. */
-  for (guint i = self->removals->len; i > 0; i--)
-    {
-      Removal *removal = g_ptr_array_index (self->removals, i - 1);
-
-      if (removal->done)
-        continue;
-
-      if (id == NULL || g_str_equal (id, td_account_get_id (removal->account)))
-        {
-          undo_removal (self, removal);
-          return;
-        }
-    }
+  /* Without an id (Ctrl+Z): the latest removal, the only one undoable. */
+  if (self->removed != NULL &&
+      (id == NULL || g_str_equal (id, td_account_get_id (self->removed))))
+    undo_removal (self);
 }
 
 /* List ------------------------------------------------------------------- */
@@ -910,7 +898,7 @@ td_window_close_request (GtkWindow *window)
   TdWindow *self = TD_WINDOW (window);
 
   /* Removed is removed once the window goes: no Undo is left. */
-  finish_all_removals (self);
+  finish_removal (self);
 
   return GTK_WINDOW_CLASS (td_window_parent_class)->close_request (window);
 }
@@ -974,18 +962,11 @@ td_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
 
-  if (self->removals != NULL)
-    finish_all_removals (self);
-  /* The toasts may outlive us inside the overlay: they must not call back. */
-  for (guint i = 0; self->removals && i < self->removals->len; i++)
-    {
-      Removal *removal = g_ptr_array_index (self->removals, i);
-
-      g_signal_handlers_disconnect_by_func (removal->toast, removal_dismissed_cb, removal);
-    }
-  g_clear_pointer (&self->removals, g_ptr_array_unref);
-
-  g_clear_weak_pointer (&self->notice);
+  finish_removal (self);
+  /* The toast may outlive us inside the overlay: it must not call back. */
+  if (self->toast != NULL)
+    g_signal_handlers_disconnect_by_func (self->toast, toast_dismissed_cb, self);
+  g_clear_object (&self->toast);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TD_TYPE_WINDOW);
 
@@ -1107,7 +1088,6 @@ static void
 td_window_init (TdWindow *self)
 {
   self->cancellable = g_cancellable_new ();
-  self->removals = g_ptr_array_new_with_free_func ((GDestroyNotify)removal_free);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 

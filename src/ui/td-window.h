@@ -17,8 +17,8 @@ typedef struct _TdApplication TdApplication;
 G_DECLARE_FINAL_TYPE (TdWindow, td_window, TD, WINDOW, AdwApplicationWindow)
 
 TdWindow  *td_window_new              (TdApplication *application);
-void       td_window_add_toast        (TdWindow      *self,
-                                       AdwToast      *toast);
+void       td_window_show_message     (TdWindow      *self,
+                                       const char    *text);
 TdAccount *td_window_find_account     (TdWindow      *self,
                                        const char    *id);
 /* Its name or username changed: sort and filter again. */
