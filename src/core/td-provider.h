@@ -21,6 +21,7 @@ typedef enum
   TD_PROVIDER_FEATURE_ADMIN_TOKEN       = 1 << 3, /* a pasted long-lived token */
   TD_PROVIDER_FEATURE_REQUIRES_ENDPOINT = 1 << 4, /* no public host: the user must enter one */
   TD_PROVIDER_FEATURE_CHOOSE_TOKEN      = 1 << 5, /* ID token or access token */
+  TD_PROVIDER_FEATURE_ASSUMED_LIFETIME  = 1 << 6, /* tokens may not say when they expire */
 } TdProviderFeatures;
 
 typedef struct

@@ -163,7 +163,8 @@ td_couchdrop_provider_class_init (TdCouchdropProviderClass *klass)
   provider_class->header_name = "token";
   provider_class->header_prefix = "";
   provider_class->presets = presets;
-  provider_class->features = TD_PROVIDER_FEATURE_ADMIN_TOKEN;
+  provider_class->features = TD_PROVIDER_FEATURE_ADMIN_TOKEN |
+                             TD_PROVIDER_FEATURE_ASSUMED_LIFETIME;
 
   /* No refresh token: renewing signs in again (the base class says so). */
   provider_class->login_async = td_couchdrop_provider_login_async;

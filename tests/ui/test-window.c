@@ -1024,6 +1024,34 @@ test_edit (void)
 }
 
 static gboolean
+file_has_text (gpointer text)
+{
+  g_autofree char *path = g_build_filename (config_dir, "tokendesk", "accounts.ini", NULL);
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (path, &contents, NULL, NULL) && strstr (contents, text) != NULL;
+}
+
+/* Couchdrop's tokens carry no lifetime: the one assumed is the user's. */
+static void
+test_edit_lifetime (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "Couch Bob");
+  TdAccountDialog *dialog;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-account", "s",
+                              td_account_get_id (account));
+  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (get_field (dialog, "lifetime"), ==, "60");
+  set_field (dialog, "lifetime", "25");
+  g_assert_null (td_account_dialog_get_field_error (dialog));
+  g_assert_true (sign_in (dialog));
+  g_assert_cmpuint (td_account_get_assumed_lifetime (account), ==, 25 * 60);
+  g_assert_true (wait_until (file_has_text, "assumed-lifetime=1500", WAIT_MS));
+}
+
+static gboolean
 account_idle (gpointer data)
 {
   return !td_account_get_busy (data);
@@ -1120,6 +1148,7 @@ main (int   argc,
   g_test_add_func ("/ui/search", test_search);
   g_test_add_func ("/ui/reset-password", test_reset_password);
   g_test_add_func ("/ui/edit", test_edit);
+  g_test_add_func ("/ui/edit-lifetime", test_edit_lifetime);
   g_test_add_func ("/ui/renew-and-sign-out", test_renew_and_sign_out);
 
   status = g_test_run ();
