@@ -890,7 +890,34 @@ td_token_manager_set_admin_token_finish (TdTokenManager  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Load ------------------------------------------------------------------- */
+/* Load -------------------------------------------------------------------
+ *
+ * Reads what the keyring holds into the account: at start-up, and before
+ * handing out a token kept in memory, since another process (a second
+ * window, `tokendesk token`) may have renewed it meanwhile; for Cover
+ * Whale that renewal killed the token we hold. */
+
+typedef struct
+{
+  TdAccount *account;
+  char      *token_before;   /* in memory when the read began */
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_clear_object (&data->account);
+  td_secret_free (data->token_before);
+  g_free (data);
+}
+
+static char *
+dup_access_token (TdAccount *account)
+{
+  const TdTokens *tokens = td_account_peek_tokens (account);
+
+  return tokens != NULL ? g_strdup (tokens->access_token) : NULL;
+}
 
 static void
 load_cb (GObject      *object,
@@ -898,15 +925,28 @@ load_cb (GObject      *object,
          gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  TdAccount *account = g_task_get_task_data (task);
+  LoadData *data = g_task_get_task_data (task);
+  TdAccount *account = data->account;
   g_autoptr(TdStoredSecrets) secrets = NULL;
   g_autoptr(GError) error = NULL;
+  g_auto(TdSecret) token_now = NULL;
 
   secrets = td_token_store_load_finish (TD_TOKEN_STORE (object), result, &error);
   if (secrets == NULL)
     {
       td_account_set_error (account, error);
       g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* A renewal in this process that ended while we read is newer than what
+   * we read: keep it. */
+  token_now = dup_access_token (account);
+  if (g_strcmp0 (token_now, data->token_before) != 0)
+    {
+      g_debug ("Account %s: tokens changed while the keyring was read; keeping them",
+               td_account_get_id (account));
+      g_task_return_boolean (task, TRUE);
       return;
     }
 
@@ -932,19 +972,24 @@ td_token_manager_load_async (TdTokenManager      *self,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  LoadData *data;
 
   g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
   g_return_if_fail (TD_IS_ACCOUNT (account));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, td_token_manager_load_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
 
   if (self->store == NULL)
     {
       g_task_return_boolean (task, TRUE);
       return;
     }
+
+  data = g_new0 (LoadData, 1);
+  data->account = g_object_ref (account);
+  data->token_before = dup_access_token (account);
+  g_task_set_task_data (task, data, (GDestroyNotify)load_data_free);
 
   td_token_store_load_async (self->store, account, cancellable, load_cb, g_steal_pointer (&task));
 }

@@ -486,6 +486,32 @@ got_token_cb (GObject      *object,
 }
 
 static void
+loaded_for_copy_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  CopyOperation *op = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_token_manager_load_finish (TD_TOKEN_MANAGER (object), result, &error))
+    {
+      if (is_cancelled (error))
+        {
+          copy_operation_free (op);
+          return;
+        }
+
+      /* The row says what is wrong with the keyring; a token in memory
+       * may still do. */
+      g_debug ("Copying without re-reading the keyring: %s", error->message);
+    }
+
+  td_token_manager_get_token_async (TD_TOKEN_MANAGER (object), op->account,
+                                    g_settings_get_uint (op->self->settings, "min-validity"),
+                                    op->self->cancellable, got_token_cb, op);
+}
+
+static void
 copy_account (TdWindow   *self,
               TdAccount  *account,
               CopyFormat  format)
@@ -500,10 +526,10 @@ copy_account (TdWindow   *self,
   op->account = g_object_ref (account);
   op->format = format;
 
-  td_token_manager_get_token_async (td_application_get_token_manager (self->application),
-                                    account,
-                                    g_settings_get_uint (self->settings, "min-validity"),
-                                    self->cancellable, got_token_cb, op);
+  /* The keyring first: `tokendesk token` or another window may have
+   * renewed the token since we read it, which kills ours at Cover Whale. */
+  td_token_manager_load_async (td_application_get_token_manager (self->application),
+                               account, self->cancellable, loaded_for_copy_cb, op);
 }
 
 /* Renew, sign in, sign out ----------------------------------------------- */

@@ -22,6 +22,7 @@
 #include "td-clipboard.h"
 #include "td-sign-in-dialog.h"
 #include "td-test-sim.h"
+#include "td-test-util.h"
 #include "td-token-store.h"
 #include "td-vendors.h"
 #include "td-window.h"
@@ -1080,6 +1081,50 @@ test_renew_and_sign_out (void)
   g_assert_cmpstr (td_account_row_get_state_text (row), ==, "Signed out");
 }
 
+static void
+renewed_elsewhere_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (td_token_manager_renew_finish (TD_TOKEN_MANAGER (object), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Another process (`tokendesk token`, a second window) renews the account:
+ * Cover Whale kills the token the app holds, so a copy must hand out the
+ * one in the keyring, not the one in memory. */
+static void
+test_copy_after_renewal_elsewhere (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "CW Alice");
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdTokenManager) other = td_token_manager_new (store);
+  g_autoptr(TdAccount) twin = td_account_new (td_account_get_id (account), "coverwhale");
+  g_autofree char *held = td_account_dup_hand_out_token (account);
+  g_autofree char *renewed = NULL;
+  g_autofree char *text = NULL;
+  gboolean done = FALSE;
+
+  td_account_set_display_name (twin, td_account_get_display_name (account));
+  td_account_set_username (twin, td_account_get_username (account));
+  td_account_set_endpoint (twin, td_account_get_endpoint (account));
+  td_token_manager_load_async (other, twin, NULL, NULL, NULL);
+  td_token_manager_renew_async (other, twin, NULL, renewed_elsewhere_cb, &done);
+  g_assert_true (wait_until (is_true, &done, WAIT_MS));
+  renewed = td_account_dup_hand_out_token (twin);
+  g_assert_cmpstr (renewed, !=, held);
+
+  g_settings_set_uint (td_application_get_settings (app), "clipboard-timeout", 0);
+  copy (account);
+  text = read_clipboard_from (other_display);
+  g_assert_cmpstr (text, ==, renewed);
+  g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", text), ==, 200);
+  g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", held), ==, 401);
+}
+
 /* Setup ------------------------------------------------------------------ */
 
 static gboolean
@@ -1144,6 +1189,7 @@ main (int   argc,
   g_test_add_func ("/ui/copy-cleared-after-timeout", test_copy_clears);
   g_test_add_func ("/ui/copy-left-alone-when-replaced", test_copy_left_alone);
   g_test_add_func ("/ui/copy-asks-for-password", test_copy_asks_for_password);
+  g_test_add_func ("/ui/copy-after-renewal-elsewhere", test_copy_after_renewal_elsewhere);
   g_test_add_func ("/ui/remove-undo", test_remove_undo);
   g_test_add_func ("/ui/search", test_search);
   g_test_add_func ("/ui/reset-password", test_reset_password);
