@@ -42,6 +42,17 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  /* `tokendesk --help` lists the commands, as `tokendesk help` does: the
+   * app's own options are for the desktop file, not for people. */
+  if (argc > 1 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
+    argv[1] = (char *) "help";
+
+  if (argc > 1 && g_str_equal (argv[1], "--version"))
+    {
+      g_print ("tokendesk %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
   /* `tokendesk token NAME` and friends must work over SSH and in scripts:
    * commands never load GTK or need a display. */
   if (argc > 1 && td_cli_is_command (argv[1]))

@@ -611,6 +611,18 @@ test_help (void)
     g_assert_nonnull (strstr (r->out, "Exit status"));
   }
 
+  /* --help is the same list, not the app's GApplication options. */
+  {
+    g_autoptr(Run) r = run (NULL, "help");
+    g_autoptr(Run) dash = run (NULL, "--help");
+    g_autoptr(Run) version = run (NULL, "--version");
+
+    assert_run (dash, 0, NULL);
+    g_assert_cmpstr (dash->out, ==, r->out);
+    assert_run (version, 0, NULL);
+    g_assert_true (g_str_has_prefix (version->out, "tokendesk "));
+  }
+
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       g_autoptr(Run) r = run (NULL, commands[i], "--help");
