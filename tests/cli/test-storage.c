@@ -598,6 +598,69 @@ test_store_round_trip (void)
   g_assert_null (secrets->admin_token);
 }
 
+/* Another process removes the account while we read it: the items the
+ * search found vanish before libsecret loads them. The load must see an
+ * account with fewer (or no) secrets, never a keyring error. Racy by
+ * nature, so tried many times; each round saves three items and clears
+ * them while a load runs. */
+static void
+test_store_load_while_removed (void)
+{
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdAccount) account = new_account ("Vanishing", "logware");
+  GSubprocess *clearer = NULL;
+  guint n_errors = 0;
+
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_test_skip ("needs the keyring of tests/headless-session");
+      return;
+    }
+
+  for (guint round = 0; round < 40; round++)
+    {
+      g_autoptr(TdTokens) tokens = td_tokens_new ();
+      g_autoptr(GAsyncResult) saved = NULL;
+      g_autoptr(GAsyncResult) loaded = NULL;
+      g_autoptr(GAsyncResult) cleared = NULL;
+      g_autoptr(TdStoredSecrets) secrets = NULL;
+      g_autoptr(GError) error = NULL;
+
+      tokens->access_token = g_strdup_printf ("access-%u", round);
+      tokens->refresh_token = g_strdup_printf ("refresh-%u", round);
+      tokens->expires_at = 1900000000;
+      td_token_store_save_tokens_async (store, account, tokens, NULL, result_cb, &saved);
+      g_assert_true (td_token_store_save_tokens_finish (store, wait_result (&saved), NULL));
+      g_clear_object (&saved);
+      td_token_store_save_secret_async (store, account, TD_SECRET_KIND_PASSWORD, "pw",
+                                        NULL, result_cb, &saved);
+      g_assert_true (td_token_store_save_secret_finish (store, wait_result (&saved), NULL));
+
+      /* The other process: its deletions interleave with our reads,
+       * which calls of our own on one D-Bus connection would not. */
+      clearer = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error,
+                                  "secret-tool", "clear", "account",
+                                  td_account_get_id (account), NULL);
+      g_assert_no_error (error);
+      if (round % 2 == 1)
+        g_usleep (1000 * (round % 5));
+      td_token_store_load_async (store, account, NULL, result_cb, &loaded);
+
+      secrets = td_token_store_load_finish (store, wait_result (&loaded), &error);
+      if (error != NULL)
+        {
+          g_test_message ("Round %u: %s", round, error->message);
+          n_errors++;
+          g_clear_error (&error);
+        }
+      g_subprocess_wait_async (clearer, NULL, result_cb, &cleared);
+      g_assert_true (g_subprocess_wait_finish (clearer, wait_result (&cleared), NULL));
+      g_clear_object (&clearer);
+    }
+
+  g_assert_cmpuint (n_errors, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -616,6 +679,7 @@ main (int   argc,
                    test_lock_exclusive_and_cancellable);
   g_test_add_func ("/storage/account-lock/directory", test_lock_dir);
   g_test_add_func ("/storage/token-store/round-trip", test_store_round_trip);
+  g_test_add_func ("/storage/token-store/load-while-removed", test_store_load_while_removed);
 
   return g_test_run ();
 }
