@@ -1083,6 +1083,49 @@ td_account_dialog_class_init (TdAccountDialogClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
+/* When the form's viewport shrinks (the error banner appears above it, or
+ * the window is made smaller), the field that has the focus (the password
+ * after a refusal) must stay in view. GtkViewport only scrolls on focus
+ * changes. */
+static void
+keep_focus_in_view (TdAccountDialog *self,
+                    GParamSpec      *pspec,
+                    GtkAdjustment   *adjustment)
+{
+  GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (self));
+  GtkWidget *scrolled;
+  GtkWidget *content;
+  graphene_rect_t bounds;
+
+  if (focus == NULL ||
+      !(scrolled = gtk_widget_get_ancestor (focus, GTK_TYPE_SCROLLED_WINDOW)) ||
+      gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled)) != adjustment)
+    return;
+
+  content = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled));
+  if (GTK_IS_VIEWPORT (content))
+    content = gtk_viewport_get_child (GTK_VIEWPORT (content));
+
+  if (content != NULL && gtk_widget_compute_bounds (focus, content, &bounds))
+    gtk_adjustment_clamp_page (adjustment, bounds.origin.y - 12,
+                               bounds.origin.y + bounds.size.height + 12);
+}
+
+static void
+watch_form_viewport (TdAccountDialog *self)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (self->password_row),
+                                                 GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adjustment;
+
+  if (scrolled == NULL)
+    return;
+
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  g_signal_connect_object (adjustment, "notify::page-size",
+                           G_CALLBACK (keep_focus_in_view), self, G_CONNECT_SWAPPED);
+}
+
 static void
 td_account_dialog_init (TdAccountDialog *self)
 {
@@ -1094,6 +1137,7 @@ td_account_dialog_init (TdAccountDialog *self)
   adw_combo_row_set_model (self->endpoint_row, G_LIST_MODEL (self->endpoint_model));
 
   gtk_window_set_default_widget (GTK_WINDOW (self), self->sign_in_button);
+  watch_form_viewport (self);
 
   g_signal_connect_object (self->cancel_button, "clicked",
                            G_CALLBACK (cancel_clicked_cb), self, G_CONNECT_SWAPPED);
