@@ -69,8 +69,6 @@ update_names (TdAccountRow *self)
       const TdEndpointPreset *preset = td_provider_find_preset (provider, endpoint);
 
       gtk_image_set_from_icon_name (self->vendor_icon, td_provider_get_icon_name (provider));
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->vendor_icon),
-                                   td_provider_get_display_name (provider));
 
       /* The production preset is what everybody uses: say nothing of it. */
       if (endpoint == NULL || *endpoint == '\0' || (presets->id && preset == presets))
@@ -97,7 +95,6 @@ update_names (TdAccountRow *self)
     g_string_append_printf (details, " · %s", endpoint_text);
 
   gtk_label_set_label (self->details_label, details->str);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->details_label), details->str);
 }
 
 static void
@@ -157,7 +154,6 @@ update_state (TdAccountRow *self)
       }
 
   gtk_label_set_label (self->state_label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->state_label), message);
   set_state_class (self, css_class);
 
   gtk_widget_set_visible (self->spinner, busy);
@@ -238,6 +234,87 @@ secrets_loaded_cb (TdAccountRow  *self,
       update_state (self);
       update_expiry (self);
     }
+}
+
+/* Tooltips are worked out when asked for, not set: GTK 4.8 asks the X
+ * server where the pointer is each time a tooltip is set, a round trip
+ * for every label of every row bound, at startup and while scrolling. */
+static gboolean
+query_tooltip_cb (TdAccountRow *self,
+                  int           x,
+                  int           y,
+                  gboolean      keyboard_mode,
+                  GtkTooltip   *tooltip,
+                  gpointer      user_data)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  GtkWidget *target;
+  const char *text = NULL;
+  graphene_rect_t bounds;
+
+  if (self->account == NULL)
+    return FALSE;
+
+  if (keyboard_mode)
+    target = gtk_root_get_focus (gtk_widget_get_root (widget));
+  else
+    target = gtk_widget_pick (widget, x, y, GTK_PICK_DEFAULT);
+
+  for (; target != NULL && target != widget; target = gtk_widget_get_parent (target))
+    {
+      if (target == GTK_WIDGET (self->vendor_icon))
+        {
+          TdProvider *provider = td_provider_get_for_vendor (td_account_get_vendor (self->account));
+
+          text = provider ? td_provider_get_display_name (provider) : NULL;
+        }
+      else if (target == GTK_WIDGET (self->details_label))
+        text = gtk_label_get_label (self->details_label);
+      else if (target == GTK_WIDGET (self->state_label))
+        text = td_account_get_error_message (self->account);
+      else if (target == self->copy_button)
+        text = _("Copy Token");
+      else if (target == self->menu_button)
+        text = _("More Actions");
+      else
+        continue;
+      break;
+    }
+
+  if (text == NULL || *text == '\0' || target == NULL || target == widget)
+    return FALSE;
+
+  gtk_tooltip_set_text (tooltip, text);
+
+  /* Moving on to another child asks again. */
+  if (gtk_widget_compute_bounds (target, widget, &bounds))
+    {
+      GdkRectangle area = { bounds.origin.x, bounds.origin.y,
+                            bounds.size.width, bounds.size.height };
+
+      gtk_tooltip_set_tip_area (tooltip, &area);
+    }
+
+  return TRUE;
+}
+
+/* One menu for all rows, and a row's popover only once it is opened: built
+ * with the row, each popover was most of what a row cost. */
+static void
+create_popup_cb (GtkMenuButton *button,
+                 gpointer       user_data)
+{
+  static GMenuModel *menu;
+
+  if (menu == NULL)
+    {
+      g_autoptr(GtkBuilder) builder =
+        gtk_builder_new_from_resource ("/io/github/tokendesk/TokenDesk/td-account-row-menu.ui");
+
+      menu = g_object_ref (G_MENU_MODEL (gtk_builder_get_object (builder, "row_menu")));
+    }
+
+  gtk_menu_button_set_menu_model (button, menu);
 }
 
 TdAccount *
@@ -417,6 +494,11 @@ td_account_row_init (TdAccountRow *self)
 
   layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
   gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 12);
+
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  g_signal_connect (self, "query-tooltip", G_CALLBACK (query_tooltip_cb), NULL);
+  gtk_menu_button_set_create_popup_func (GTK_MENU_BUTTON (self->menu_button),
+                                         create_popup_cb, NULL, NULL);
 }
 
 GtkWidget *

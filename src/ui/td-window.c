@@ -44,7 +44,7 @@ struct _TdWindow
   GtkStack             *stack;
   GtkSpinner           *loading_spinner;
   AdwStatusPage        *error_page;
-  GtkListView          *list_view;
+  GtkGridView          *list_view;
 };
 
 G_DEFINE_FINAL_TYPE (TdWindow, td_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -908,7 +908,7 @@ unbind_row_cb (GtkSignalListItemFactory *factory,
 static void
 list_activate_cb (TdWindow    *self,
                   guint        position,
-                  GtkListView *list_view)
+                  GtkGridView *list_view)
 {
   g_autoptr(TdAccount) account = g_list_model_get_item (G_LIST_MODEL (self->selection), position);
 
@@ -965,9 +965,9 @@ td_window_constructed (GObject *object)
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), self);
-  gtk_list_view_set_factory (self->list_view, factory);
+  gtk_grid_view_set_factory (self->list_view, factory);
   g_object_unref (factory);
-  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  gtk_grid_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
 
   g_signal_connect_object (self->selection, "items-changed",
                            G_CALLBACK (update_page), self, G_CONNECT_SWAPPED);
