@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <X11/Xatom.h>
 #include <X11/Xlib.h>
+#include <X11/extensions/XTest.h>
 
 #include "td-account-dialog.h"
 #include "td-account-list.h"
@@ -1052,6 +1053,7 @@ test_edit_lifetime (void)
   g_assert_true (wait_until (file_has_text, "assumed-lifetime=1500", WAIT_MS));
 }
 
+
 static gboolean
 account_idle (gpointer data)
 {
@@ -1125,6 +1127,130 @@ test_copy_after_renewal_elsewhere (void)
   g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", held), ==, 401);
 }
 
+/* Keyboard --------------------------------------------------------------- */
+
+static gboolean
+window_active (gpointer data)
+{
+  return gtk_window_is_active (GTK_WINDOW (window));
+}
+
+/* No window manager runs under Xvfb: give the window the X input focus
+ * ourselves, as a click on it would. */
+static void
+focus_window (void)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  Display *xdisplay = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
+
+  gtk_window_present (GTK_WINDOW (window));
+  XSetInputFocus (xdisplay, gdk_x11_surface_get_xid (surface), RevertToParent, CurrentTime);
+  XFlush (xdisplay);
+  g_assert_true (wait_until (window_active, NULL, WAIT_MS));
+}
+
+/* Real key presses, through the X server (XTest), to the main window: what
+ * a person does, down to its shortcut controllers and key bindings. */
+static void
+press (KeySym modifier,
+       KeySym key)
+{
+  Display *xdisplay = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
+  KeyCode modifier_code = modifier ? XKeysymToKeycode (xdisplay, modifier) : 0;
+  KeyCode key_code = XKeysymToKeycode (xdisplay, key);
+
+  g_assert_cmpuint (key_code, !=, 0);
+  focus_window ();
+  if (modifier_code != 0)
+    XTestFakeKeyEvent (xdisplay, modifier_code, True, CurrentTime);
+  XTestFakeKeyEvent (xdisplay, key_code, True, CurrentTime);
+  XTestFakeKeyEvent (xdisplay, key_code, False, CurrentTime);
+  if (modifier_code != 0)
+    XTestFakeKeyEvent (xdisplay, modifier_code, False, CurrentTime);
+  XFlush (xdisplay);
+}
+
+static gboolean
+add_dialog_shown (gpointer data)
+{
+  return find_toplevel (TD_TYPE_ACCOUNT_DIALOG) != NULL;
+}
+
+static gboolean
+n_accounts_is (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (accounts ())) == GPOINTER_TO_UINT (data);
+}
+
+static gboolean
+search_has_focus (gpointer data)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+
+  return focus != NULL && gtk_widget_get_ancestor (focus, GTK_TYPE_SEARCH_ENTRY) != NULL;
+}
+
+
+static void
+select_account (TdAccount *account)
+{
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-account", "s",
+                              td_account_get_id (account));
+  gtk_window_set_focus (GTK_WINDOW (window), NULL);
+  run_for (50);
+}
+
+static void
+test_keyboard (void)
+{
+  TdAccount *cw = td_account_list_find_by_name (accounts (), "CW Alice");
+  TdAccount *couch = td_account_list_find_by_name (accounts (), "Couch Bob");
+  g_autoptr(TdAccount) couch_ref = g_object_ref (couch);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (accounts ()));
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *text = NULL;
+
+  g_settings_set_uint (td_application_get_settings (app), "clipboard-timeout", 0);
+
+  /* Ctrl+N: the add dialog. */
+  press (XK_Control_L, XK_n);
+  g_assert_true (wait_until (add_dialog_shown, NULL, WAIT_MS));
+  close_dialog (find_toplevel (TD_TYPE_ACCOUNT_DIALOG));
+
+  /* Ctrl+C on the selected account: its token on the clipboard. */
+  select_account (cw);
+  copy_elsewhere ("before");
+  press (XK_Control_L, XK_c);
+  wait_for_our_copy ();
+  before = td_account_dup_hand_out_token (cw);
+  text = read_clipboard_from (other_display);
+  g_assert_cmpstr (text, ==, before);
+
+  /* Ctrl+R: renewed. */
+  press (XK_Control_L, XK_r);
+  g_assert_true (wait_until (account_idle, cw, WAIT_MS));
+  run_for (100);
+  g_assert_true (wait_until (account_idle, cw, WAIT_MS));
+  after = td_account_dup_hand_out_token (cw);
+  g_assert_cmpstr (after, !=, before);
+
+  /* Delete removes the selected account, Ctrl+Z brings it back. */
+  select_account (couch);
+  press (0, XK_Delete);
+  g_assert_true (wait_until (n_accounts_is, GUINT_TO_POINTER (n - 1), WAIT_MS));
+  g_assert_null (td_account_list_find_by_name (accounts (), "Couch Bob"));
+  press (XK_Control_L, XK_z);
+  g_assert_true (wait_until (n_accounts_is, GUINT_TO_POINTER (n), WAIT_MS));
+  g_assert_true (td_account_list_find_by_name (accounts (), "Couch Bob") == couch_ref);
+
+  /* Ctrl+F: typing goes to the search. */
+  press (XK_Control_L, XK_f);
+  g_assert_true (wait_until (search_has_focus, NULL, WAIT_MS));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);
+  run_for (400);
+}
+
 /* Setup ------------------------------------------------------------------ */
 
 static gboolean
@@ -1190,6 +1316,7 @@ main (int   argc,
   g_test_add_func ("/ui/copy-left-alone-when-replaced", test_copy_left_alone);
   g_test_add_func ("/ui/copy-asks-for-password", test_copy_asks_for_password);
   g_test_add_func ("/ui/copy-after-renewal-elsewhere", test_copy_after_renewal_elsewhere);
+  g_test_add_func ("/ui/keyboard", test_keyboard);
   g_test_add_func ("/ui/remove-undo", test_remove_undo);
   g_test_add_func ("/ui/search", test_search);
   g_test_add_func ("/ui/reset-password", test_reset_password);
