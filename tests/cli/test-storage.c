@@ -601,8 +601,26 @@ test_store_round_trip (void)
 /* Another process removes the account while we read it: the items the
  * search found vanish before libsecret loads them. The load must see an
  * account with fewer (or no) secrets, never a keyring error. Racy by
- * nature, so tried many times; each round saves three items and clears
- * them while a load runs. */
+ * nature, so tried many times: three items saved, and cleared by
+ * secret-tool while a load runs.
+ *
+ * libsecret 0.20.5 (Debian 12) returns a search's task once for every
+ * item that vanishes while the search loads it (on_search_loaded() in
+ * secret-methods.c): two vanishing at once log a GLib critical from inside
+ * libsecret. Token Desk takes the first error and searches again. Only
+ * that critical is tolerated here, and only during this loop; any other
+ * critical fails the test. */
+static GPtrArray *criticals;
+
+static void
+record_critical (const char     *log_domain,
+                 GLogLevelFlags  log_level,
+                 const char     *message,
+                 gpointer        user_data)
+{
+  g_ptr_array_add (criticals, g_strdup_printf ("%s: %s", log_domain, message));
+}
+
 static void
 test_store_load_while_removed (void)
 {
@@ -616,6 +634,16 @@ test_store_load_while_removed (void)
       g_test_skip ("needs the keyring of tests/headless-session");
       return;
     }
+
+  static const char *domains[] = { "GLib", "GLib-GObject", "GLib-GIO", "libsecret", "td-token-store" };
+  guint handlers[G_N_ELEMENTS (domains)];
+  GLogLevelFlags fatal;
+
+  criticals = g_ptr_array_new_with_free_func (g_free);
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  for (guint i = 0; i < G_N_ELEMENTS (domains); i++)
+    handlers[i] = g_log_set_handler (domains[i], G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING,
+                                     record_critical, NULL);
 
   for (guint round = 0; round < 40; round++)
     {
@@ -657,6 +685,20 @@ test_store_load_while_removed (void)
       g_assert_true (g_subprocess_wait_finish (clearer, wait_result (&cleared), NULL));
       g_clear_object (&clearer);
     }
+
+  for (guint i = 0; i < G_N_ELEMENTS (domains); i++)
+    g_log_remove_handler (domains[i], handlers[i]);
+  g_log_set_always_fatal (fatal);
+
+  for (guint i = 0; i < criticals->len; i++)
+    {
+      const char *message = g_ptr_array_index (criticals, i);
+
+      g_test_message ("Logged: %s", message);
+      g_assert_nonnull (strstr (message, "GLib-GIO: g_task_return_error: assertion "
+                                         "'!task->ever_returned' failed"));
+    }
+  g_clear_pointer (&criticals, g_ptr_array_unref);
 
   g_assert_cmpuint (n_errors, ==, 0);
 }
