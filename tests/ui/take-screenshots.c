@@ -22,10 +22,10 @@
 #include "td-application.h"
 #include "td-preferences-window.h"
 #include "td-test-sim.h"
+#include "td-ui-test-util.h"
 #include "td-vendors.h"
 #include "td-window.h"
 
-#define WAIT_MS 20000
 
 static TdTestSim *sim;
 static TdApplication *app;
@@ -34,53 +34,14 @@ static const char *output_dir;
 
 /* Waiting ---------------------------------------------------------------- */
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Every wait is bounded; a screenshot of the wrong state is worse than none.
- * Conditions are checked at least every 20 ms, for those that only the
- * clock changes. */
+/* Every wait is bounded; a screenshot of the wrong state is worse than none. */
 static void
-wait_until (Condition   condition,
-            gpointer    data,
-            const char *what)
+wait_until (TdUiTestCondition  condition,
+            gpointer           data,
+            const char        *what)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (WAIT_MS, timeout_cb, &timed_out);
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
+  if (!td_ui_test_wait_until (condition, data, TD_UI_TEST_WAIT_MS))
     g_error ("Timed out waiting for %s", what);
-
-  g_source_remove (id);
-  g_source_remove (tick);
-}
-
-static gboolean
-is_true (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static gboolean
-is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
 }
 
 /* No stack in a transition, no revealer half open: what the eye would see
@@ -149,7 +110,7 @@ wait_for_paint (GtkWidget *widget)
   g_assert (clock != NULL);
   id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &painted);
   gtk_widget_queue_draw (widget);
-  wait_until (is_true, &painted, "a frame");
+  wait_until (td_ui_test_is_true, &painted, "a frame");
   g_signal_handler_disconnect (clock, id);
 }
 
@@ -203,102 +164,18 @@ accounts (void)
   return td_application_get_accounts (app);
 }
 
-static gpointer
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (toplevel, type) && gtk_widget_get_visible (toplevel))
-        return toplevel;
-    }
-
-  return NULL;
-}
-
 static TdAccountDialog *
 open_add_dialog (void)
 {
   TdAccountDialog *dialog;
 
   if (!gtk_widget_activate_action (GTK_WIDGET (window), "win.add-account", NULL) ||
-      !(dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG)))
+      !(dialog = td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG)))
     g_error ("The add dialog did not open");
 
   return dialog;
 }
 
-static void
-set_field (TdAccountDialog *dialog,
-           const char      *field,
-           const char      *text)
-{
-  gtk_editable_set_text (td_account_dialog_get_field (dialog, field), text);
-}
-
-static void
-fill_dialog (TdAccountDialog *dialog,
-             const char      *vendor,
-             const char      *name,
-             const char      *username,
-             const char      *password)
-{
-  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
-
-  td_account_dialog_select_vendor (dialog, vendor);
-  if (!g_str_equal (vendor, "senmo"))
-    td_account_dialog_select_endpoint (dialog, NULL);
-  set_field (dialog, "url", base);
-  set_field (dialog, "name", name);
-  set_field (dialog, "username", username);
-  set_field (dialog, "password", password);
-}
-
-static gboolean
-dialog_idle (gpointer dialog)
-{
-  return !td_account_dialog_get_busy (dialog);
-}
-
-static gboolean
-dialog_gone_or_said_something (gpointer data)
-{
-  gpointer dialog = *(gpointer *) data;
-
-  return dialog == NULL ||
-         (!td_account_dialog_get_busy (dialog) && td_account_dialog_get_message (dialog) != NULL);
-}
-
-/* Presses Sign In; TRUE when the dialog closed, FALSE when it shows why not. */
-static gboolean
-sign_in (TdAccountDialog *dialog)
-{
-  gpointer weak = dialog;
-
-  g_object_add_weak_pointer (G_OBJECT (dialog), &weak);
-  if (!gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.sign-in", NULL))
-    g_error ("Sign In is disabled: %s", td_account_dialog_get_field_error (dialog));
-  wait_until (dialog_gone_or_said_something, &weak, "the sign-in");
-
-  if (weak == NULL)
-    return TRUE;
-
-  g_object_remove_weak_pointer (G_OBJECT (dialog), &weak);
-  return FALSE;
-}
-
-static void
-close_window (gpointer toplevel)
-{
-  gpointer weak = toplevel;
-
-  g_object_add_weak_pointer (G_OBJECT (toplevel), &weak);
-  gtk_window_close (GTK_WINDOW (toplevel));
-  wait_until (is_null, &weak, "a window to close");
-}
 
 static TdAccount *
 add_account (const char *vendor,
@@ -310,9 +187,9 @@ add_account (const char *vendor,
   TdAccountDialog *dialog = open_add_dialog ();
   TdAccount *account;
 
-  fill_dialog (dialog, vendor, name, username, password);
+  td_ui_test_fill_dialog (dialog, sim, vendor, name, username, password);
   td_account_dialog_set_option (dialog, "remember-password", remember_password);
-  if (!sign_in (dialog))
+  if (!td_ui_test_sign_in (dialog))
     g_error ("Could not add %s: %s", name, td_account_dialog_get_message (dialog));
 
   account = td_account_list_find_by_name (accounts (), name);
@@ -340,7 +217,7 @@ renew (TdAccount *account)
 
   td_token_manager_renew_async (td_application_get_token_manager (app), account, NULL,
                                 renewed_cb, &done);
-  wait_until (is_true, &done, "a renewal");
+  wait_until (td_ui_test_is_true, &done, "a renewal");
 }
 
 typedef struct
@@ -514,11 +391,11 @@ shoot_add_error (void)
 {
   TdAccountDialog *dialog = open_add_dialog ();
 
-  fill_dialog (dialog, "coverwhale", "Insurance Sandbox", "bob", "not-bobs-password");
+  td_ui_test_fill_dialog (dialog, sim, "coverwhale", "Insurance Sandbox", "bob", "not-bobs-password");
   /* Where a person who typed the password is: the form scrolled to it. */
   gtk_widget_grab_focus (GTK_WIDGET (td_account_dialog_get_field (dialog, "password")));
   wait_for_paint (GTK_WIDGET (dialog));
-  if (sign_in (dialog))
+  if (td_ui_test_sign_in (dialog))
     g_error ("A wrong password was accepted");
 
   /* The banner that appeared above the form shrank it, and the focused
@@ -528,7 +405,7 @@ shoot_add_error (void)
   scroll_to_end (GTK_WIDGET (td_account_dialog_get_field (dialog, "password")));
 
   shoot (dialog, "add-error.png");
-  close_window (dialog);
+  td_ui_test_close_window (dialog);
 }
 
 static gboolean
@@ -544,7 +421,7 @@ shoot_reset_password (void)
   TdAccountDialog *dialog = open_add_dialog ();
   g_autofree char *code = NULL;
 
-  fill_dialog (dialog, "coverwhale", "Insurance Sandbox", "bob", "");
+  td_ui_test_fill_dialog (dialog, sim, "coverwhale", "Insurance Sandbox", "bob", "");
   if (!gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.forgot-password", NULL) ||
       g_strcmp0 (td_account_dialog_get_page (dialog), "reset") != 0)
     g_error ("No reset page");
@@ -555,13 +432,13 @@ shoot_reset_password (void)
 
   code = td_test_sim_reset_code (sim, "bob");
   g_assert (code != NULL);
-  set_field (dialog, "reset-code", code);
-  set_field (dialog, "reset-password", "a-new-password-for-bob");
-  set_field (dialog, "reset-confirm", "a-new-password-for-bob");
-  wait_until (dialog_idle, dialog, "the dialog to be idle");
+  td_ui_test_set_field (dialog, "reset-code", code);
+  td_ui_test_set_field (dialog, "reset-password", "a-new-password-for-bob");
+  td_ui_test_set_field (dialog, "reset-confirm", "a-new-password-for-bob");
+  wait_until (td_ui_test_dialog_idle, dialog, "the dialog to be idle");
 
   shoot (dialog, "reset-password.png");
-  close_window (dialog);
+  td_ui_test_close_window (dialog);
 }
 
 static void
@@ -571,11 +448,11 @@ shoot_preferences (void)
 
   g_settings_reset (td_application_get_settings (app), "notify-expiry");
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
-  preferences = find_toplevel (TD_TYPE_PREFERENCES_WINDOW);
+  preferences = td_ui_test_find_toplevel (TD_TYPE_PREFERENCES_WINDOW);
   g_assert (preferences != NULL);
 
   shoot (preferences, "preferences.png");
-  close_window (preferences);
+  td_ui_test_close_window (preferences);
 }
 
 /* Setup ------------------------------------------------------------------ */

@@ -24,11 +24,12 @@
 #include "td-sign-in-dialog.h"
 #include "td-test-sim.h"
 #include "td-test-util.h"
+#include "td-ui-test-util.h"
 #include "td-token-store.h"
 #include "td-vendors.h"
 #include "td-window.h"
 
-#define WAIT_MS 20000
+#define WAIT_MS TD_UI_TEST_WAIT_MS
 
 static TdTestSim *sim;
 static TdApplication *app;
@@ -37,43 +38,6 @@ static GdkDisplay *other_display;  /* another X client: "another app" */
 static char *config_dir;
 
 /* Waiting ---------------------------------------------------------------- */
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Conditions are checked once per iteration, and at least every 20 ms for
- * those the main loop cannot see change (a private X connection). */
-static gboolean
-wait_until (Condition condition,
-            gpointer  data,
-            guint     timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  gboolean met;
-  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-
-  while (!(met = condition (data)) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
-  g_source_remove (tick);
-
-  return met;
-}
 
 static gboolean
 never (gpointer data)
@@ -84,19 +48,7 @@ never (gpointer data)
 static void
 run_for (guint ms)
 {
-  wait_until (never, NULL, ms);
-}
-
-static gboolean
-is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
-is_true (gpointer data)
-{
-  return *(gboolean *) data;
+  td_ui_test_wait_until (never, NULL, ms);
 }
 
 /* The simulator ---------------------------------------------------------- */
@@ -123,41 +75,17 @@ accounts (void)
   return td_application_get_accounts (app);
 }
 
-static gpointer
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (toplevel, type) && gtk_widget_get_visible (toplevel))
-        return toplevel;
-    }
-
-  return NULL;
-}
-
 static TdAccountDialog *
 open_add_dialog (void)
 {
   TdAccountDialog *dialog;
 
-  g_assert_null (find_toplevel (TD_TYPE_ACCOUNT_DIALOG));
+  g_assert_null (td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.add-account", NULL));
-  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  dialog = td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
   g_assert_nonnull (dialog);
 
   return dialog;
-}
-
-static void
-set_field (TdAccountDialog *dialog,
-           const char      *field,
-           const char      *text)
-{
-  gtk_editable_set_text (td_account_dialog_get_field (dialog, field), text);
 }
 
 static const char *
@@ -167,72 +95,6 @@ get_field (TdAccountDialog *dialog,
   return gtk_editable_get_text (td_account_dialog_get_field (dialog, field));
 }
 
-static void
-fill_dialog (TdAccountDialog *dialog,
-             const char      *vendor,
-             const char      *name,
-             const char      *username,
-             const char      *password)
-{
-  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
-
-  td_account_dialog_select_vendor (dialog, vendor);
-  if (!g_str_equal (vendor, "senmo"))
-    td_account_dialog_select_endpoint (dialog, NULL);
-  set_field (dialog, "url", base);
-  set_field (dialog, "name", name);
-  set_field (dialog, "username", username);
-  set_field (dialog, "password", password);
-}
-
-static gboolean
-dialog_idle (gpointer data)
-{
-  return !td_account_dialog_get_busy (data);
-}
-
-static gboolean
-dialog_gone_or_idle (gpointer data)
-{
-  gpointer dialog = *(gpointer *) data;
-
-  /* Idle with nothing said: it is about to close. */
-  return dialog == NULL ||
-         (!td_account_dialog_get_busy (dialog) && td_account_dialog_get_message (dialog) != NULL);
-}
-
-/* Presses Sign In and waits for the dialog to close (TRUE) or to show an
- * error (FALSE). */
-static gboolean
-sign_in (TdAccountDialog *dialog)
-{
-  gpointer weak = dialog;
-
-  g_object_add_weak_pointer (G_OBJECT (dialog), &weak);
-  g_assert_null (td_account_dialog_get_field_error (dialog));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.sign-in", NULL));
-
-  if (weak != NULL)
-    g_assert_true (td_account_dialog_get_busy (dialog));
-
-  g_assert_true (wait_until (dialog_gone_or_idle, &weak, WAIT_MS));
-
-  if (weak == NULL)
-    return TRUE;
-
-  g_object_remove_weak_pointer (G_OBJECT (dialog), &weak);
-  return FALSE;
-}
-
-static void
-close_dialog (gpointer dialog)
-{
-  gpointer weak = dialog;
-
-  g_object_add_weak_pointer (G_OBJECT (dialog), &weak);
-  gtk_window_close (GTK_WINDOW (dialog));
-  g_assert_true (wait_until (is_null, &weak, WAIT_MS));
-}
 
 static TdAccount *
 add_account (const char *vendor,
@@ -244,10 +106,10 @@ add_account (const char *vendor,
   TdAccount *account;
   g_autofree char *token = NULL;
 
-  fill_dialog (dialog, vendor, name, username, password_of (username));
+  td_ui_test_fill_dialog (dialog, sim, vendor, name, username, password_of (username));
   if (remember_password)
     td_account_dialog_set_option (dialog, "remember-password", TRUE);
-  if (!sign_in (dialog))
+  if (!td_ui_test_sign_in (dialog))
     g_error ("Could not add %s: %s", name, td_account_dialog_get_message (dialog));
 
   account = td_account_list_find_by_name (accounts (), name);
@@ -336,7 +198,7 @@ read_clipboard_from (GdkDisplay *display)
   ReadText read = { 0 };
 
   gdk_clipboard_read_text_async (gdk_display_get_clipboard (display), NULL, read_text_cb, &read);
-  g_assert_true (wait_until (is_true, &read.done, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (td_ui_test_is_true, &read.done, WAIT_MS));
   g_clear_error (&read.error);
 
   return read.text;
@@ -381,7 +243,7 @@ x_convert_clipboard (const char *target_name)
   XConvertSelection (reader.xdisplay, clipboard, target, property, reader.xwindow, CurrentTime);
   XFlush (reader.xdisplay);
   /* Our main loop has to run for the application to answer. */
-  g_assert_true (wait_until (x_selection_notified, &reader, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (x_selection_notified, &reader, WAIT_MS));
 
   if (reader.event.xselection.property != None &&
       XGetWindowProperty (reader.xdisplay, reader.xwindow, property, 0, 65536, True,
@@ -462,7 +324,7 @@ static void
 copy_elsewhere (const char *text)
 {
   gdk_clipboard_set_text (gdk_display_get_clipboard (other_display), text);
-  g_assert_true (wait_until (other_owns_clipboard, NULL, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (other_owns_clipboard, NULL, WAIT_MS));
   XSync (gdk_x11_display_get_xdisplay (gdk_display_get_default ()), False);
   run_for (5);
 }
@@ -471,8 +333,8 @@ copy_elsewhere (const char *text)
 static void
 wait_for_our_copy (void)
 {
-  g_assert_true (wait_until (holds_secret, NULL, WAIT_MS));
-  if (!wait_until (other_lost_clipboard, NULL, WAIT_MS))
+  g_assert_true (td_ui_test_wait_until (holds_secret, NULL, WAIT_MS));
+  if (!td_ui_test_wait_until (other_lost_clipboard, NULL, WAIT_MS))
     {
       GdkClipboard *clipboard = gdk_display_get_clipboard (other_display);
       g_autofree char *formats = gdk_content_formats_to_string (gdk_clipboard_get_formats (clipboard));
@@ -523,7 +385,7 @@ keyring_has_tokens (TdAccount *account)
   gboolean has;
 
   td_token_store_load_async (store, account, NULL, load_secrets_cb, &load);
-  g_assert_true (wait_until (is_true, &load.done, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (td_ui_test_is_true, &load.done, WAIT_MS));
   has = load.secrets->tokens != NULL && load.secrets->tokens->access_token != NULL;
   td_stored_secrets_free (load.secrets);
 
@@ -571,7 +433,7 @@ not_loading (gpointer data)
 static void
 test_empty_state (void)
 {
-  g_assert_true (wait_until (not_loading, NULL, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (not_loading, NULL, WAIT_MS));
   g_assert_cmpstr (td_window_get_page (window), ==, "empty");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, 0);
 }
@@ -592,7 +454,7 @@ test_add_each_vendor (void)
       TdAccountRow *row;
 
       g_test_message ("Added %s", cases[i].vendor);
-      g_assert_true (wait_until (file_has_account_cb, (gpointer) td_account_get_id (account),
+      g_assert_true (td_ui_test_wait_until (file_has_account_cb, (gpointer) td_account_get_id (account),
                                  WAIT_MS));
       g_assert_true (keyring_has_tokens (account));
 
@@ -634,11 +496,11 @@ test_add_errors (void)
       g_autofree char *message = NULL;
 
       g_test_message ("Error case %u: %s %s", i, cases[i].vendor, cases[i].username);
-      fill_dialog (dialog, cases[i].vendor, "Failing", cases[i].username, cases[i].password);
+      td_ui_test_fill_dialog (dialog, sim, cases[i].vendor, "Failing", cases[i].username, cases[i].password);
       if (cases[i].url != NULL)
-        set_field (dialog, "url", cases[i].url);
+        td_ui_test_set_field (dialog, "url", cases[i].url);
 
-      g_assert_false (sign_in (dialog));
+      g_assert_false (td_ui_test_sign_in (dialog));
 
       message = g_utf8_casefold (td_account_dialog_get_message (dialog), -1);
       g_test_message ("Message: %s", td_account_dialog_get_message (dialog));
@@ -650,7 +512,7 @@ test_add_errors (void)
       g_assert_cmpstr (get_field (dialog, "name"), ==, "Failing");
       g_assert_null (td_account_list_find_by_name (accounts (), "Failing"));
 
-      close_dialog (dialog);
+      td_ui_test_close_window (dialog);
     }
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, n_before);
@@ -661,28 +523,28 @@ test_add_validation (void)
 {
   TdAccountDialog *dialog = open_add_dialog ();
 
-  fill_dialog (dialog, "senmo", "Validated", "alice", "alice-password");
+  td_ui_test_fill_dialog (dialog, sim, "senmo", "Validated", "alice", "alice-password");
   g_assert_null (td_account_dialog_get_field_error (dialog));
 
   /* Checked as typed: no sign-in possible until the address is right. */
-  set_field (dialog, "url", "http://example.com/senmo");
+  td_ui_test_set_field (dialog, "url", "http://example.com/senmo");
   g_assert_nonnull (td_account_dialog_get_field_error (dialog));
   g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "https://"));
   g_assert_false (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.sign-in", NULL) &&
                   td_account_dialog_get_busy (dialog));
 
-  set_field (dialog, "url", "not an address");
+  td_ui_test_set_field (dialog, "url", "not an address");
   g_assert_nonnull (td_account_dialog_get_field_error (dialog));
 
-  set_field (dialog, "url", "");
+  td_ui_test_set_field (dialog, "url", "");
   g_assert_nonnull (td_account_dialog_get_field_error (dialog));
 
   /* Names are unique. */
-  set_field (dialog, "url", "https://senmo.example.com");
-  set_field (dialog, "name", "CW Alice");
+  td_ui_test_set_field (dialog, "url", "https://senmo.example.com");
+  td_ui_test_set_field (dialog, "name", "CW Alice");
   g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "already exists"));
 
-  close_dialog (dialog);
+  td_ui_test_close_window (dialog);
 }
 
 static void
@@ -751,7 +613,7 @@ test_copy_clears (void)
   g_assert_nonnull (text);
   g_assert_cmpstr (text, !=, "before");
 
-  g_assert_true (wait_until (does_not_hold_secret, NULL, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (does_not_hold_secret, NULL, WAIT_MS));
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 1 * G_USEC_PER_SEC);
 
   after = read_clipboard_from (other_display);
@@ -794,12 +656,12 @@ test_remove_undo (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, n);
   run_for (500);
   g_assert_true (keyring_has_tokens (ref));
-  g_assert_true (wait_until (file_has_account_cb, id, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (file_has_account_cb, id, WAIT_MS));
 
   /* This time the toast goes by: the file and the keyring forget it. */
   remove_account (ref);
-  g_assert_true (wait_until (file_lacks_account, id, WAIT_MS));
-  g_assert_true (wait_until (keyring_forgot, ref, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (file_lacks_account, id, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (keyring_forgot, ref, WAIT_MS));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts ())), ==, n - 1);
 }
 
@@ -854,11 +716,11 @@ test_search (void)
 
   search (entry, "nothing like it");
   g_assert_cmpuint (n_visible (), ==, 0);
-  g_assert_true (wait_until (page_is, "no-results", WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (page_is, "no-results", WAIT_MS));
 
   search (entry, "");
   g_assert_cmpuint (n_visible (), ==, all);
-  g_assert_true (wait_until (page_is, "list", WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (page_is, "list", WAIT_MS));
 
   /* Closing the search shows everything again. */
   search (entry, "bob");
@@ -871,7 +733,7 @@ test_search (void)
 static gboolean
 sign_in_prompt_shown (gpointer data)
 {
-  return find_toplevel (TD_TYPE_SIGN_IN_DIALOG) != NULL;
+  return td_ui_test_find_toplevel (TD_TYPE_SIGN_IN_DIALOG) != NULL;
 }
 
 static gboolean
@@ -900,21 +762,21 @@ test_copy_asks_for_password (void)
   copy_elsewhere ("before");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account", "s",
                               td_account_get_id (account));
-  g_assert_true (wait_until (sign_in_prompt_shown, NULL, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (sign_in_prompt_shown, NULL, WAIT_MS));
   g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_NEEDS_SIGN_IN);
   g_assert_false (holds_secret (NULL));
 
   /* A wrong password first: the prompt stays and says why. */
-  prompt = find_toplevel (TD_TYPE_SIGN_IN_DIALOG);
+  prompt = td_ui_test_find_toplevel (TD_TYPE_SIGN_IN_DIALOG);
   td_sign_in_dialog_set_password (prompt, "wrong");
   td_sign_in_dialog_sign_in (prompt);
-  g_assert_true (wait_until (prompt_has_error, prompt, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (prompt_has_error, prompt, WAIT_MS));
   g_assert_nonnull (strstr (td_sign_in_dialog_get_error (prompt), "Couchdrop"));
 
   td_sign_in_dialog_set_password (prompt, "alice-password");
   td_sign_in_dialog_sign_in (prompt);
   wait_for_our_copy ();
-  g_assert_null (find_toplevel (TD_TYPE_SIGN_IN_DIALOG));
+  g_assert_null (td_ui_test_find_toplevel (TD_TYPE_SIGN_IN_DIALOG));
 
   token = td_account_dup_hand_out_token (account);
   text = read_clipboard_from (other_display);
@@ -927,7 +789,7 @@ test_copy_asks_for_password (void)
 static gboolean
 banner_shows (gpointer data)
 {
-  TdAccountDialog *dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  TdAccountDialog *dialog = td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
   const char *message = dialog ? td_account_dialog_get_message (dialog) : NULL;
 
   return message != NULL && strstr (message, data) != NULL;
@@ -940,7 +802,7 @@ test_reset_password (void)
   g_autofree char *code = NULL;
   TdAccount *account;
 
-  fill_dialog (dialog, "coverwhale", "CW Bob", "bob", "forgotten");
+  td_ui_test_fill_dialog (dialog, sim, "coverwhale", "CW Bob", "bob", "forgotten");
 
   gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.forgot-password", NULL);
   g_assert_cmpstr (td_account_dialog_get_page (dialog), ==, "reset");
@@ -948,42 +810,42 @@ test_reset_password (void)
 
   /* Step 1: the code is "e-mailed". */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.send-code", NULL));
-  g_assert_true (wait_until (banner_shows, "bob", WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (banner_shows, "bob", WAIT_MS));
   code = td_test_sim_reset_code (sim, "bob");
   g_assert_nonnull (code);
 
   /* A wrong code is refused with the vendor's words. */
-  set_field (dialog, "reset-code", "000000-wrong");
-  set_field (dialog, "reset-password", "bob-new-password");
-  set_field (dialog, "reset-confirm", "bob-new-password");
+  td_ui_test_set_field (dialog, "reset-code", "000000-wrong");
+  td_ui_test_set_field (dialog, "reset-password", "bob-new-password");
+  td_ui_test_set_field (dialog, "reset-confirm", "bob-new-password");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.set-password", NULL));
-  g_assert_true (wait_until (dialog_idle, dialog, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (td_ui_test_dialog_idle, dialog, WAIT_MS));
   g_assert_cmpstr (td_account_dialog_get_page (dialog), ==, "reset");
   g_assert_nonnull (td_account_dialog_get_message (dialog));
 
   /* Step 2: the right code sets the password and fills it in. */
-  set_field (dialog, "reset-code", code);
+  td_ui_test_set_field (dialog, "reset-code", code);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.set-password", NULL));
-  g_assert_true (wait_until (dialog_idle, dialog, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (td_ui_test_dialog_idle, dialog, WAIT_MS));
   g_assert_cmpstr (td_account_dialog_get_page (dialog), ==, "form");
   g_assert_cmpstr (get_field (dialog, "password"), ==, "bob-new-password");
 
-  g_assert_true (sign_in (dialog));
+  g_assert_true (td_ui_test_sign_in (dialog));
   account = td_account_list_find_by_name (accounts (), "CW Bob");
   g_assert_nonnull (account);
 
   /* Change it back, from the row's menu. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.change-password", "s",
                               td_account_get_id (account));
-  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  dialog = td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
   g_assert_nonnull (dialog);
   g_assert_nonnull (td_account_dialog_get_field_error (dialog));
-  set_field (dialog, "password", "bob-new-password");
-  set_field (dialog, "new-password", "bob-password");
-  set_field (dialog, "confirm-password", "bob-passwor");
+  td_ui_test_set_field (dialog, "password", "bob-new-password");
+  td_ui_test_set_field (dialog, "new-password", "bob-password");
+  td_ui_test_set_field (dialog, "confirm-password", "bob-passwor");
   g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "do not match"));
-  set_field (dialog, "confirm-password", "bob-password");
-  g_assert_true (sign_in (dialog));
+  td_ui_test_set_field (dialog, "confirm-password", "bob-password");
+  g_assert_true (td_ui_test_sign_in (dialog));
   g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_SIGNED_IN);
 
   remove_account (account);
@@ -999,16 +861,16 @@ test_edit (void)
   TdAccountRow *row;
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-account", "s", id);
-  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  dialog = td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
   g_assert_nonnull (dialog);
   g_assert_cmpstr (get_field (dialog, "name"), ==, "Senmo Alice");
   g_assert_cmpstr (get_field (dialog, "url"), ==, base);
 
   /* A new name and token choice need no password. */
-  set_field (dialog, "name", "Senmo Production");
+  td_ui_test_set_field (dialog, "name", "Senmo Production");
   td_account_dialog_set_hand_out (dialog, TD_HAND_OUT_ACCESS_TOKEN);
   g_assert_null (td_account_dialog_get_field_error (dialog));
-  g_assert_true (sign_in (dialog));
+  g_assert_true (td_ui_test_sign_in (dialog));
   g_assert_cmpstr (td_account_get_display_name (account), ==, "Senmo Production");
   g_assert_cmpint (td_account_get_hand_out (account), ==, TD_HAND_OUT_ACCESS_TOKEN);
   row = find_row (account);
@@ -1016,11 +878,11 @@ test_edit (void)
 
   /* Another username does. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-account", "s", id);
-  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
-  set_field (dialog, "username", "bob");
+  dialog = td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  td_ui_test_set_field (dialog, "username", "bob");
   g_assert_nonnull (td_account_dialog_get_field_error (dialog));
-  set_field (dialog, "password", "bob-password");
-  g_assert_true (sign_in (dialog));
+  td_ui_test_set_field (dialog, "password", "bob-password");
+  g_assert_true (td_ui_test_sign_in (dialog));
   g_assert_cmpstr (td_account_get_username (account), ==, "bob");
   g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_SIGNED_IN);
 }
@@ -1043,14 +905,14 @@ test_edit_lifetime (void)
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-account", "s",
                               td_account_get_id (account));
-  dialog = find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
+  dialog = td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG);
   g_assert_nonnull (dialog);
   g_assert_cmpstr (get_field (dialog, "lifetime"), ==, "60");
-  set_field (dialog, "lifetime", "25");
+  td_ui_test_set_field (dialog, "lifetime", "25");
   g_assert_null (td_account_dialog_get_field_error (dialog));
-  g_assert_true (sign_in (dialog));
+  g_assert_true (td_ui_test_sign_in (dialog));
   g_assert_cmpuint (td_account_get_assumed_lifetime (account), ==, 25 * 60);
-  g_assert_true (wait_until (file_has_text, "assumed-lifetime=1500", WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (file_has_text, "assumed-lifetime=1500", WAIT_MS));
 }
 
 
@@ -1071,13 +933,13 @@ test_renew_and_sign_out (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.renew-account", "s",
                               td_account_get_id (account));
   g_assert_true (td_account_get_busy (account));
-  g_assert_true (wait_until (account_idle, account, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (account_idle, account, WAIT_MS));
   after = td_account_dup_hand_out_token (account);
   g_assert_cmpstr (after, !=, before);
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-out-account", "s",
                               td_account_get_id (account));
-  g_assert_true (wait_until (keyring_forgot, account, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (keyring_forgot, account, WAIT_MS));
   row = find_row (account);
   g_assert_nonnull (row);
   g_assert_cmpstr (td_account_row_get_state_text (row), ==, "Signed out");
@@ -1115,7 +977,7 @@ test_copy_after_renewal_elsewhere (void)
   td_account_set_endpoint (twin, td_account_get_endpoint (account));
   td_token_manager_load_async (other, twin, NULL, NULL, NULL);
   td_token_manager_renew_async (other, twin, NULL, renewed_elsewhere_cb, &done);
-  g_assert_true (wait_until (is_true, &done, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (td_ui_test_is_true, &done, WAIT_MS));
   renewed = td_account_dup_hand_out_token (twin);
   g_assert_cmpstr (renewed, !=, held);
 
@@ -1146,7 +1008,7 @@ focus_window (void)
   gtk_window_present (GTK_WINDOW (window));
   XSetInputFocus (xdisplay, gdk_x11_surface_get_xid (surface), RevertToParent, CurrentTime);
   XFlush (xdisplay);
-  g_assert_true (wait_until (window_active, NULL, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (window_active, NULL, WAIT_MS));
 }
 
 /* Real key presses, through the X server (XTest), to the main window: what
@@ -1173,7 +1035,7 @@ press (KeySym modifier,
 static gboolean
 add_dialog_shown (gpointer data)
 {
-  return find_toplevel (TD_TYPE_ACCOUNT_DIALOG) != NULL;
+  return td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG) != NULL;
 }
 
 static gboolean
@@ -1215,8 +1077,8 @@ test_keyboard (void)
 
   /* Ctrl+N: the add dialog. */
   press (XK_Control_L, XK_n);
-  g_assert_true (wait_until (add_dialog_shown, NULL, WAIT_MS));
-  close_dialog (find_toplevel (TD_TYPE_ACCOUNT_DIALOG));
+  g_assert_true (td_ui_test_wait_until (add_dialog_shown, NULL, WAIT_MS));
+  td_ui_test_close_window (td_ui_test_find_toplevel (TD_TYPE_ACCOUNT_DIALOG));
 
   /* Ctrl+C on the selected account: its token on the clipboard. */
   select_account (cw);
@@ -1229,24 +1091,24 @@ test_keyboard (void)
 
   /* Ctrl+R: renewed. */
   press (XK_Control_L, XK_r);
-  g_assert_true (wait_until (account_idle, cw, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (account_idle, cw, WAIT_MS));
   run_for (100);
-  g_assert_true (wait_until (account_idle, cw, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (account_idle, cw, WAIT_MS));
   after = td_account_dup_hand_out_token (cw);
   g_assert_cmpstr (after, !=, before);
 
   /* Delete removes the selected account, Ctrl+Z brings it back. */
   select_account (couch);
   press (0, XK_Delete);
-  g_assert_true (wait_until (n_accounts_is, GUINT_TO_POINTER (n - 1), WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (n_accounts_is, GUINT_TO_POINTER (n - 1), WAIT_MS));
   g_assert_null (td_account_list_find_by_name (accounts (), "Couch Bob"));
   press (XK_Control_L, XK_z);
-  g_assert_true (wait_until (n_accounts_is, GUINT_TO_POINTER (n), WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (n_accounts_is, GUINT_TO_POINTER (n), WAIT_MS));
   g_assert_true (td_account_list_find_by_name (accounts (), "Couch Bob") == couch_ref);
 
   /* Ctrl+F: typing goes to the search. */
   press (XK_Control_L, XK_f);
-  g_assert_true (wait_until (search_has_focus, NULL, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (search_has_focus, NULL, WAIT_MS));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);
   run_for (400);
 }
@@ -1324,7 +1186,7 @@ main (int   argc,
   g_application_activate (G_APPLICATION (app));
   window = TD_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   g_assert_nonnull (window);
-  g_assert_true (wait_until (window_mapped, NULL, WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (window_mapped, NULL, WAIT_MS));
 
   g_test_add_func ("/ui/empty-state", test_empty_state);
   g_test_add_func ("/ui/add-each-vendor", test_add_each_vendor);
