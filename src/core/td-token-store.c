@@ -278,6 +278,111 @@ is_vanished_item (const GError *error)
          g_error_matches (error, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT);
 }
 
+/* Search ----------------------------------------------------------------- */
+
+/* Every read of the keyring goes through here: our items (of one account,
+ * or all when account_id is NULL), searched again when one vanished. The
+ * error is libsecret's, for the caller to map. */
+typedef struct
+{
+  char              *account_id;
+  SecretSearchFlags  flags;
+  guint              attempts;
+} Search;
+
+static void
+search_free (Search *search)
+{
+  g_free (search->account_id);
+  g_free (search);
+}
+
+static void
+item_list_free (GList *items)
+{
+  g_list_free_full (items, g_object_unref);
+}
+
+static void search_start (GTask *task);
+
+static void
+search_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Search *search = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  GList *items;
+
+  items = secret_password_search_finish (result, &error);
+  if (is_vanished_item (error) && search->attempts < MAX_SEARCHES)
+    {
+      g_debug ("A secret went away during the search: searching again");
+      search_start (g_steal_pointer (&task));
+      return;
+    }
+
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, items, (GDestroyNotify)item_list_free);
+}
+
+static void
+search_start (GTask *task)
+{
+  Search *search = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  search->attempts++;
+  if (search->account_id != NULL)
+    secret_password_search (get_schema (), search->flags, cancellable, search_done_cb, task,
+                            "account", search->account_id,
+                            NULL);
+  else
+    secret_password_search (get_schema (), search->flags, cancellable, search_done_cb, task,
+                            NULL);
+}
+
+static void
+search_items_async (const char          *account_id,
+                    SecretSearchFlags    flags,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Search *search = g_new0 (Search, 1);
+
+  search->account_id = g_strdup (account_id);
+  search->flags = flags;
+  g_task_set_task_data (task, search, (GDestroyNotify)search_free);
+
+  search_start (task);
+}
+
+/* The items found; NULL with error set when the search failed (NULL
+ * without an error is an empty result). */
+static GList *
+search_items_finish (GAsyncResult  *result,
+                     GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Only items of the Secret Service can be locked; the portal's file
+ * backend has SecretRetrievables that are not SecretItems. */
+static gboolean
+any_item_locked (const GList *items)
+{
+  for (const GList *l = items; l; l = l->next)
+    if (SECRET_IS_ITEM (l->data) && secret_item_get_locked (SECRET_ITEM (l->data)))
+      return TRUE;
+
+  return FALSE;
+}
+
 /* Load ------------------------------------------------------------------- */
 
 typedef struct
@@ -285,8 +390,6 @@ typedef struct
   TdStoredSecrets *secrets;
   TdTokens        *access;    /* from the access-token item */
   char            *refresh;   /* from the refresh-token item */
-  char            *account_id;
-  guint            searches;
   guint            pending;
   GError          *error;
 } Load;
@@ -297,7 +400,6 @@ load_free (Load *load)
   g_clear_pointer (&load->secrets, td_stored_secrets_free);
   g_clear_pointer (&load->access, td_tokens_free);
   td_secret_free (load->refresh);
-  g_free (load->account_id);
   g_clear_error (&load->error);
   g_free (load);
 }
@@ -399,16 +501,6 @@ retrieved_cb (GObject      *object,
     load_complete (task);
 }
 
-static gboolean
-is_locked_item (gpointer item)
-{
-  /* Only items of the Secret Service can be locked; the portal's file
-   * backend has SecretRetrievables that are not SecretItems. */
-  return SECRET_IS_ITEM (item) && secret_item_get_locked (SECRET_ITEM (item));
-}
-
-static void load_search (GTask *task);
-
 static void
 searched_cb (GObject      *object,
              GAsyncResult *result,
@@ -419,13 +511,7 @@ searched_cb (GObject      *object,
   GList *items;
   g_autoptr(GError) error = NULL;
 
-  items = secret_password_search_finish (result, &error);
-  if (is_vanished_item (error) && load->searches < MAX_SEARCHES)
-    {
-      g_debug ("A secret went away during the search: searching again");
-      load_search (g_steal_pointer (&task));
-      return;
-    }
+  items = search_items_finish (result, &error);
   if (error != NULL)
     {
       g_task_return_error (task, map_error (g_steal_pointer (&error),
@@ -435,14 +521,11 @@ searched_cb (GObject      *object,
 
   /* SECRET_SEARCH_UNLOCK asked once for every locked item; what is still
    * locked now stays so (prompt dismissed, or no prompt possible). */
-  for (const GList *l = items; l; l = l->next)
+  if (any_item_locked (items))
     {
-      if (is_locked_item (l->data))
-        {
-          g_list_free_full (items, g_object_unref);
-          g_task_return_error (task, locked_error ());
-          return;
-        }
+      item_list_free (items);
+      g_task_return_error (task, locked_error ());
+      return;
     }
 
   /* One pending count for this loop, so that no retrieval completing
@@ -472,22 +555,7 @@ searched_cb (GObject      *object,
   if (--load->pending == 0)
     load_complete (task);
 
-  g_list_free_full (items, g_object_unref);
-}
-
-/* One search for every item of the account rather than one lookup per
- * kind: a locked keyring prompts once, not four times. */
-static void
-load_search (GTask *task)
-{
-  Load *load = g_task_get_task_data (task);
-
-  load->searches++;
-  secret_password_search (get_schema (),
-                          SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
-                          g_task_get_cancellable (task), searched_cb, task,
-                          "account", load->account_id,
-                          NULL);
+  item_list_free (items);
 }
 
 void
@@ -509,10 +577,13 @@ td_token_store_load_async (TdTokenStore        *self,
 
   load = g_new0 (Load, 1);
   load->secrets = g_new0 (TdStoredSecrets, 1);
-  load->account_id = g_strdup (td_account_get_id (account));
   g_task_set_task_data (task, load, (GDestroyNotify)load_free);
 
-  load_search (g_steal_pointer (&task));
+  /* One search for every item of the account rather than one lookup per
+   * kind: a locked keyring prompts once, not four times. */
+  search_items_async (td_account_get_id (account),
+                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
+                      cancellable, searched_cb, g_steal_pointer (&task));
 }
 
 TdStoredSecrets *
@@ -535,10 +606,10 @@ check_searched_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
-  gboolean locked = FALSE;
+  gboolean locked;
   GList *items;
 
-  items = secret_password_search_finish (result, &error);
+  items = search_items_finish (result, &error);
   if (error != NULL)
     {
       g_task_return_error (task, map_error (g_steal_pointer (&error),
@@ -546,9 +617,8 @@ check_searched_cb (GObject      *object,
       return;
     }
 
-  for (const GList *l = items; l; l = l->next)
-    locked |= is_locked_item (l->data);
-  g_list_free_full (items, g_object_unref);
+  locked = any_item_locked (items);
+  item_list_free (items);
 
   if (locked)
     g_task_return_error (task, locked_error ());
@@ -572,9 +642,8 @@ td_token_store_check_async (TdTokenStore        *self,
 
   /* Every item of ours, whatever the account: the password API has no
    * way to ask a collection whether it is locked. */
-  secret_password_search (get_schema (), SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
-                          cancellable, check_searched_cb, g_steal_pointer (&task),
-                          NULL);
+  search_items_async (NULL, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                      cancellable, check_searched_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -802,7 +871,6 @@ typedef struct
 {
   char     *account_id;
   gboolean  all;
-  guint     searches;
   guint     pending;
   GError   *error;
 } Clear;
@@ -836,8 +904,6 @@ cleared_cb (GObject      *object,
     g_task_return_boolean (task, TRUE);
 }
 
-static void clear_search (GTask *task);
-
 static void
 clear_searched_cb (GObject      *object,
                    GAsyncResult *result,
@@ -848,24 +914,17 @@ clear_searched_cb (GObject      *object,
   GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
   GList *items;
-  gboolean locked = FALSE;
+  gboolean locked;
 
-  items = secret_password_search_finish (result, &error);
-  if (is_vanished_item (error) && clear->searches < MAX_SEARCHES)
-    {
-      g_debug ("A secret went away during the search: searching again");
-      clear_search (g_steal_pointer (&task));
-      return;
-    }
+  items = search_items_finish (result, &error);
   if (error != NULL)
     {
       g_task_return_error (task, map_error (g_steal_pointer (&error), cancellable));
       return;
     }
 
-  for (const GList *l = items; l; l = l->next)
-    locked |= is_locked_item (l->data);
-  g_list_free_full (items, g_object_unref);
+  locked = any_item_locked (items);
+  item_list_free (items);
 
   /* secret_password_clear skips locked items and still succeeds: the
    * account would be gone and its secrets left behind. */
@@ -901,18 +960,6 @@ clear_searched_cb (GObject      *object,
                          NULL);
 }
 
-static void
-clear_search (GTask *task)
-{
-  Clear *clear = g_task_get_task_data (task);
-
-  clear->searches++;
-  secret_password_search (get_schema (), SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
-                          g_task_get_cancellable (task), clear_searched_cb, task,
-                          "account", clear->account_id,
-                          NULL);
-}
-
 void
 td_token_store_clear_async (TdTokenStore        *self,
                             const char          *account_id,
@@ -936,7 +983,8 @@ td_token_store_clear_async (TdTokenStore        *self,
   clear->all = !!all;
   g_task_set_task_data (task, clear, (GDestroyNotify)clear_free);
 
-  clear_search (g_steal_pointer (&task));
+  search_items_async (account_id, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                      cancellable, clear_searched_cb, g_steal_pointer (&task));
 }
 
 gboolean
