@@ -606,10 +606,11 @@ test_store_round_trip (void)
  *
  * libsecret 0.20.5 (Debian 12) returns a search's task once for every
  * item that vanishes while the search loads it (on_search_loaded() in
- * secret-methods.c): two vanishing at once log a GLib critical from inside
- * libsecret. Token Desk takes the first error and searches again. Only
- * that critical is tolerated here, and only during this loop; any other
- * critical fails the test. */
+ * secret-methods.c), and once more when the items left have loaded: the
+ * second return logs a GLib critical from inside libsecret, from
+ * g_task_return_error or g_task_return_boolean. Token Desk takes the first
+ * error and searches again. Only that critical is tolerated here, and only
+ * during this loop; any other critical fails the test. */
 static GPtrArray *criticals;
 
 static void
@@ -695,8 +696,8 @@ test_store_load_while_removed (void)
       const char *message = g_ptr_array_index (criticals, i);
 
       g_test_message ("Logged: %s", message);
-      g_assert_nonnull (strstr (message, "GLib-GIO: g_task_return_error: assertion "
-                                         "'!task->ever_returned' failed"));
+      g_assert_true (g_str_has_prefix (message, "GLib-GIO: g_task_return_"));
+      g_assert_true (g_str_has_suffix (message, ": assertion '!task->ever_returned' failed"));
     }
   g_clear_pointer (&criticals, g_ptr_array_unref);
 
