@@ -633,6 +633,25 @@ td_application_get_accounts (TdApplication *self)
   return self->accounts;
 }
 
+static void
+accounts_saved_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!td_account_list_save_finish (TD_ACCOUNT_LIST (object), result, &error))
+    g_warning ("Could not save the account list: %s", error->message);
+}
+
+void
+td_application_save_accounts (TdApplication *self)
+{
+  g_return_if_fail (TD_IS_APPLICATION (self));
+
+  td_account_list_save_async (self->accounts, NULL, accounts_saved_cb, NULL);
+}
+
 TdTokenManager *
 td_application_get_token_manager (TdApplication *self)
 {

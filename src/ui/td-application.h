@@ -23,6 +23,10 @@ TdTokenManager *td_application_get_token_manager  (TdApplication *self);
 GSettings      *td_application_get_settings       (TdApplication *self);
 TdClipboard    *td_application_get_clipboard      (TdApplication *self);
 
+/* Writes the account file in the background; a failure is logged (the
+ * list in memory stays as it is, and the next save tries again). */
+void            td_application_save_accounts      (TdApplication *self);
+
 /* TRUE until the account file has been read. */
 gboolean        td_application_get_loading        (TdApplication *self);
 /* Why the account file could not be read, or NULL. */

@@ -74,17 +74,6 @@ password_changed_cb (TdSignInDialog *self)
 }
 
 static void
-list_saved_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!td_account_list_save_finish (TD_ACCOUNT_LIST (object), result, &error))
-    g_warning ("Could not save the account list: %s", error->message);
-}
-
-static void
 signed_in_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
@@ -116,11 +105,7 @@ signed_in_cb (GObject      *object,
 
   /* "Remember password" is a setting of the account: it goes to disk. */
   if (gtk_widget_get_visible (self->remember_row))
-    {
-      TdApplication *app = td_window_get_application_object (self->window);
-
-      td_account_list_save_async (td_application_get_accounts (app), NULL, list_saved_cb, NULL);
-    }
+    td_application_save_accounts (td_window_get_application_object (self->window));
 
   g_signal_emit (self, signals[SIGNED_IN], 0, self->account);
   gtk_window_destroy (GTK_WINDOW (self));

@@ -673,17 +673,6 @@ remove_account (TdWindow  *self,
 }
 
 static void
-undo_saved_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!td_account_list_save_finish (TD_ACCOUNT_LIST (object), result, &error))
-    g_warning ("Could not save the account list: %s", error->message);
-}
-
-static void
 undo_removal (TdWindow *self)
 {
   g_autoptr(GError) error = NULL;
@@ -703,7 +692,7 @@ undo_removal (TdWindow *self)
     }
 
   /* Another save may have written the list without it meanwhile. */
-  td_account_list_save_async (accounts, NULL, undo_saved_cb, NULL);
+  td_application_save_accounts (self->application);
 
   title = g_strdup_printf (_("“%s” restored"), td_account_get_display_name (account));
   show_toast (self, title);
