@@ -30,6 +30,7 @@ struct _TdAccount
   TdAccountState  state;
   char           *error_message;
   gboolean        busy;
+  gboolean        secrets_loaded;
 
   /* Secrets: never properties, never logged. */
   TdTokens       *tokens;
@@ -69,6 +70,7 @@ enum {
   PROP_STATE,
   PROP_ERROR_MESSAGE,
   PROP_BUSY,
+  PROP_SECRETS_LOADED,
   PROP_EXPIRES_AT,
   N_PROPS
 };
@@ -189,6 +191,9 @@ td_account_get_property (GObject    *object,
     case PROP_BUSY:
       g_value_set_boolean (value, self->busy);
       break;
+    case PROP_SECRETS_LOADED:
+      g_value_set_boolean (value, self->secrets_loaded);
+      break;
     case PROP_EXPIRES_AT:
       g_value_set_int64 (value, td_account_get_expires_at (self));
       break;
@@ -239,6 +244,9 @@ td_account_set_property (GObject      *object,
       break;
     case PROP_BUSY:
       td_account_set_busy (self, g_value_get_boolean (value));
+      break;
+    case PROP_SECRETS_LOADED:
+      td_account_set_secrets_loaded (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -309,6 +317,11 @@ td_account_class_init (TdAccountClass *klass)
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_BUSY] =
     g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The keyring has been read for this account (or it signed in since):
+   * until then its state says nothing, and the window shows none. */
+  properties[PROP_SECRETS_LOADED] =
+    g_param_spec_boolean ("secrets-loaded", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /* Seconds since the Unix epoch; 0 without a token; TD_EXPIRES_NEVER. */
   properties[PROP_EXPIRES_AT] =
@@ -550,6 +563,27 @@ td_account_set_busy (TdAccount *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
 
+gboolean
+td_account_get_secrets_loaded (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), FALSE);
+  return self->secrets_loaded;
+}
+
+void
+td_account_set_secrets_loaded (TdAccount *self,
+                               gboolean   secrets_loaded)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+
+  secrets_loaded = !!secrets_loaded;
+  if (self->secrets_loaded == secrets_loaded)
+    return;
+
+  self->secrets_loaded = secrets_loaded;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECRETS_LOADED]);
+}
+
 gint64
 td_account_get_expires_at (TdAccount *self)
 {
@@ -668,6 +702,8 @@ td_account_set_tokens (TdAccount      *self,
   self->needs_sign_in = FALSE;
 
   g_object_freeze_notify (G_OBJECT (self));
+  /* Tokens just issued are newer than whatever the keyring had. */
+  td_account_set_secrets_loaded (self, TRUE);
   set_error_message (self, NULL);
   if (old_expires_at != copy->expires_at)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPIRES_AT]);

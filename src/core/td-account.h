@@ -82,6 +82,11 @@ const char     *td_account_get_error_message     (TdAccount       *self);
 gboolean        td_account_get_busy              (TdAccount       *self);
 void            td_account_set_busy              (TdAccount       *self,
                                                   gboolean         busy);
+/* FALSE until the keyring has been read for the account (or it signed in):
+ * until then its state means nothing yet. */
+gboolean        td_account_get_secrets_loaded    (TdAccount       *self);
+void            td_account_set_secrets_loaded    (TdAccount       *self,
+                                                  gboolean         secrets_loaded);
 gint64          td_account_get_expires_at        (TdAccount       *self);
 
 /* Secrets: held in memory only, never as properties. */

@@ -25,7 +25,16 @@ struct _TdTokenManager
 
   TdTokenStore *store;
   GHashTable   *renewals;  /* account id → Renewal */
+
+  /* Keyring reads in the background, accounts on screen first */
+  GQueue        load_queue;    /* TdAccount, owned */
+  GHashTable   *loads_pending; /* TdAccount (owned) queued or being read */
+  guint         loads_in_flight;
 };
+
+/* Keyring reads in flight at once while loading in the background: enough
+ * to hide the round trips, few enough to leave the main loop to the UI. */
+#define MAX_BACKGROUND_LOADS 4
 
 G_DEFINE_FINAL_TYPE (TdTokenManager, td_token_manager, G_TYPE_OBJECT)
 
@@ -74,12 +83,24 @@ renewal_free (Renewal *renewal)
 }
 
 static void
+td_token_manager_dispose (GObject *object)
+{
+  TdTokenManager *self = (TdTokenManager *)object;
+
+  g_queue_clear_full (&self->load_queue, g_object_unref);
+  g_hash_table_remove_all (self->loads_pending);
+
+  G_OBJECT_CLASS (td_token_manager_parent_class)->dispose (object);
+}
+
+static void
 td_token_manager_finalize (GObject *object)
 {
   TdTokenManager *self = (TdTokenManager *)object;
 
   g_clear_object (&self->store);
   g_clear_pointer (&self->renewals, g_hash_table_unref);
+  g_clear_pointer (&self->loads_pending, g_hash_table_unref);
 
   G_OBJECT_CLASS (td_token_manager_parent_class)->finalize (object);
 }
@@ -89,6 +110,7 @@ td_token_manager_class_init (TdTokenManagerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = td_token_manager_dispose;
   object_class->finalize = td_token_manager_finalize;
 }
 
@@ -96,6 +118,8 @@ static void
 td_token_manager_init (TdTokenManager *self)
 {
   self->renewals = g_hash_table_new (g_str_hash, g_str_equal);
+  g_queue_init (&self->load_queue);
+  self->loads_pending = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
 }
 
 TdTokenManager *
@@ -998,6 +1022,235 @@ gboolean
 td_token_manager_load_finish (TdTokenManager  *self,
                               GAsyncResult    *result,
                               GError         **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Loading in the background ----------------------------------------------
+ *
+ * At start-up every account's secrets are read, a few at a time, so that
+ * each shows its real state; the accounts on screen go first. */
+
+static void load_next_in_background (TdTokenManager *self);
+
+static void
+background_loaded_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  TdTokenManager *self = TD_TOKEN_MANAGER (object);
+  g_autoptr(TdAccount) account = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* A failure is already on the account (keyring locked, say). */
+  if (!td_token_manager_load_finish (self, result, &error))
+    g_debug ("Could not load the secrets of account %s: %s",
+             td_account_get_id (account), error->message);
+
+  self->loads_in_flight--;
+  td_account_set_secrets_loaded (account, TRUE);
+  g_hash_table_remove (self->loads_pending, account);
+  load_next_in_background (self);
+}
+
+static void
+load_next_in_background (TdTokenManager *self)
+{
+  while (self->loads_in_flight < MAX_BACKGROUND_LOADS && !g_queue_is_empty (&self->load_queue))
+    {
+      g_autoptr(TdAccount) account = g_queue_pop_head (&self->load_queue);
+
+      /* Signing in, renewing: whatever runs sets the tokens itself. */
+      if (td_account_get_busy (account) || td_account_peek_tokens (account) != NULL)
+        {
+          td_account_set_secrets_loaded (account, TRUE);
+          g_hash_table_remove (self->loads_pending, account);
+          continue;
+        }
+
+      self->loads_in_flight++;
+      td_token_manager_load_async (self, account, NULL, background_loaded_cb,
+                                   g_object_ref (account));
+    }
+}
+
+static void
+queue_background_load (TdTokenManager *self,
+                       TdAccount      *account,
+                       gboolean        first)
+{
+  GList *link;
+
+  if (td_account_get_secrets_loaded (account))
+    return;
+
+  if (!g_hash_table_contains (self->loads_pending, account))
+    {
+      g_hash_table_add (self->loads_pending, g_object_ref (account));
+      if (first)
+        g_queue_push_head (&self->load_queue, g_object_ref (account));
+      else
+        g_queue_push_tail (&self->load_queue, g_object_ref (account));
+    }
+  else if (first && (link = g_queue_find (&self->load_queue, account)) != NULL)
+    {
+      /* Queued already but not started: to the front. */
+      g_queue_unlink (&self->load_queue, link);
+      g_queue_push_head_link (&self->load_queue, link);
+    }
+
+  load_next_in_background (self);
+}
+
+void
+td_token_manager_queue_load (TdTokenManager *self,
+                             TdAccount      *account)
+{
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  queue_background_load (self, account, FALSE);
+}
+
+void
+td_token_manager_load_soon (TdTokenManager *self,
+                            TdAccount      *account)
+{
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  queue_background_load (self, account, TRUE);
+}
+
+/* Edit -------------------------------------------------------------------
+ *
+ * The keyring forgets first, then the account takes the changes: if the
+ * keyring refuses, the account stays as it was and the user can retry. */
+
+typedef struct
+{
+  TdAccount *account;
+  TdAccount *changes;
+  gboolean   forget_password;
+  gboolean   forget_admin_token;
+} UpdateData;
+
+static void
+update_data_free (UpdateData *data)
+{
+  g_clear_object (&data->account);
+  g_clear_object (&data->changes);
+  g_free (data);
+}
+
+static void
+apply_changes (UpdateData *data)
+{
+  TdAccount *account = data->account;
+  TdAccount *changes = data->changes;
+  const TdTokens *tokens = td_account_peek_tokens (changes);
+
+  g_object_freeze_notify (G_OBJECT (account));
+  td_account_set_display_name (account, td_account_get_display_name (changes));
+  td_account_set_username (account, td_account_get_username (changes));
+  td_account_set_endpoint (account, td_account_get_endpoint (changes));
+  td_account_set_admin_token (account, td_account_get_admin_token (changes));
+  td_account_set_remember_password (account, td_account_get_remember_password (changes));
+  td_account_set_hand_out (account, td_account_get_hand_out (changes));
+  td_account_set_assumed_lifetime (account, td_account_get_assumed_lifetime (changes));
+  /* Signed in with the changes: those tokens are the account's now. */
+  if (tokens != NULL)
+    td_account_set_tokens (account, tokens);
+  g_object_thaw_notify (G_OBJECT (account));
+}
+
+static void update_forget_next (GTask *task);
+
+static void
+update_forgotten_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  update_forget_next (task);
+}
+
+static void
+update_forget_next (GTask *task)
+{
+  TdTokenManager *self = g_task_get_source_object (task);
+  UpdateData *data = g_task_get_task_data (task);
+  TdSecretKind kind;
+
+  if (self->store != NULL && data->forget_password)
+    {
+      data->forget_password = FALSE;
+      kind = TD_SECRET_KIND_PASSWORD;
+    }
+  else if (self->store != NULL && data->forget_admin_token)
+    {
+      data->forget_admin_token = FALSE;
+      kind = TD_SECRET_KIND_ADMIN_TOKEN;
+    }
+  else
+    {
+      apply_changes (data);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  td_token_store_save_secret_async (self->store, data->account, kind, NULL,
+                                    g_task_get_cancellable (task),
+                                    update_forgotten_cb, g_object_ref (task));
+}
+
+void
+td_token_manager_update_account_async (TdTokenManager      *self,
+                                       TdAccount           *account,
+                                       TdAccount           *changes,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  UpdateData *data;
+
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (TD_IS_ACCOUNT (changes));
+  g_return_if_fail (g_strcmp0 (td_account_get_vendor (account),
+                               td_account_get_vendor (changes)) == 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_manager_update_account_async);
+
+  data = g_new0 (UpdateData, 1);
+  data->account = g_object_ref (account);
+  data->changes = g_object_ref (changes);
+  data->forget_password = td_account_get_remember_password (account) &&
+                          !td_account_get_remember_password (changes);
+  data->forget_admin_token = td_account_get_admin_token (account) &&
+                             !td_account_get_admin_token (changes);
+  g_task_set_task_data (task, data, (GDestroyNotify)update_data_free);
+
+  update_forget_next (task);
+}
+
+gboolean
+td_token_manager_update_account_finish (TdTokenManager  *self,
+                                        GAsyncResult    *result,
+                                        GError         **error)
 {
   g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);

@@ -77,6 +77,30 @@ gboolean        td_token_manager_load_finish          (TdTokenManager      *self
                                                        GAsyncResult        *result,
                                                        GError             **error);
 
+/* Reads the account's secrets in the background, a few accounts at a
+ * time, and sets TdAccount:secrets-loaded when done (also on failure: the
+ * account then says what is wrong). load_soon() puts the account first
+ * (a row came on screen). Either does nothing once the secrets are loaded. */
+void            td_token_manager_queue_load           (TdTokenManager      *self,
+                                                       TdAccount           *account);
+void            td_token_manager_load_soon            (TdTokenManager      *self,
+                                                       TdAccount           *account);
+
+/* Applies an edit made on changes (a draft of the same vendor, signed in or
+ * not) to account: its settings, and its tokens if it has any. The keyring
+ * first forgets what no longer applies (the password when it is no longer
+ * remembered, the administrative token when it is no longer used); if it
+ * refuses, the account is left as it was. */
+void            td_token_manager_update_account_async  (TdTokenManager      *self,
+                                                        TdAccount           *account,
+                                                        TdAccount           *changes,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean        td_token_manager_update_account_finish (TdTokenManager      *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
 /* Sign out drops the tokens (memory and keyring) but keeps the password;
  * forget (remove = TRUE) drops every secret of the account. */
 void            td_token_manager_sign_out_async       (TdTokenManager      *self,
