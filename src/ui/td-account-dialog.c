@@ -7,24 +7,29 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "td-account-dialog.h"
-#include "td-application.h"
 #include "td-error.h"
 #include "td-error-banner.h"
 #include "td-provider.h"
+#include "td-reset-password-page.h"
 
 /* Adding and editing share this dialog. Nothing reaches the account list
  * before the vendor said yes: a sign-in runs on a draft account, which
  * becomes the new account (or lends its tokens to the edited one) only on
- * success. A failure leaves every field as typed. */
+ * success. A failure leaves every field as typed.
+ *
+ * It knows neither window nor application: it works on the account list
+ * and the token manager it was given, and says "added" or "saved" for
+ * whoever opened it to save the list and tell the user. */
 
 struct _TdAccountDialog
 {
   AdwWindow          parent_instance;
 
-  TdWindow          *window;
-  TdApplication     *application;
+  TdTokenManager    *manager;
+  TdAccountList     *accounts;
   TdAccount         *account;       /* edited; NULL when adding */
   TdProvider        *provider;      /* the vendor chosen */
   TdAccount         *draft;         /* signing in, resetting */
@@ -73,15 +78,18 @@ struct _TdAccountDialog
   GtkLabel          *sign_in_hint_label;
   AdwPreferencesGroup *token_group;
   AdwComboRow       *hand_out_row;
-  AdwPreferencesPage *reset_page;
-  AdwEntryRow       *reset_username_row;
-  AdwEntryRow       *reset_code_row;
-  AdwEntryRow       *reset_password_row;
-  AdwEntryRow       *reset_confirm_row;
-  GtkLabel          *reset_error_label;
+  TdResetPasswordPage *reset_page;
 };
 
 G_DEFINE_FINAL_TYPE (TdAccountDialog, td_account_dialog, ADW_TYPE_WINDOW)
+
+enum {
+  ADDED,
+  SAVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static void update (TdAccountDialog *self);
 
@@ -234,8 +242,7 @@ static gboolean
 name_taken (TdAccountDialog *self,
             const char      *name)
 {
-  TdAccount *other = td_account_list_find_by_name (td_application_get_accounts (self->application),
-                                                   name);
+  TdAccount *other = td_account_list_find_by_name (self->accounts, name);
 
   return other != NULL && other != self->account;
 }
@@ -330,33 +337,48 @@ validate (TdAccountDialog *self)
   return first_error;
 }
 
-static const char *
-reset_problem (TdAccountDialog *self)
+static gboolean
+get_busy (TdAccountDialog *self)
 {
-  const char *password = text_of (self->reset_password_row);
-  const char *confirm = text_of (self->reset_confirm_row);
+  return self->cancellable != NULL || td_reset_password_page_get_busy (self->reset_page);
+}
 
-  if (is_blank (text_of (self->reset_code_row)))
-    return _("Enter the reset code");
-  if (*password == '\0')
-    return _("Enter a new password");
-  if (*confirm == '\0')
-    return _("Confirm the new password");
-  if (g_strcmp0 (password, confirm) != 0)
-    return _("The new passwords do not match");
+/* A focused entry that turns insensitive never gets its focus-out (GTK
+ * warns about it): the focus leaves the fields while the dialog talks to
+ * the vendor, and comes back afterwards, so a mistyped password is fixed
+ * at once. */
+static void
+set_fields_sensitive (TdAccountDialog *self,
+                      gboolean         sensitive)
+{
+  GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (self));
 
-  return NULL;
+  if (sensitive == gtk_widget_get_sensitive (GTK_WIDGET (self->page_stack)))
+    return;
+
+  if (!sensitive && focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->page_stack)))
+    {
+      g_set_weak_pointer (&self->busy_focus, focus);
+      gtk_window_set_focus (GTK_WINDOW (self), NULL);
+    }
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->page_stack), sensitive);
+
+  if (sensitive && self->busy_focus != NULL)
+    {
+      gtk_widget_grab_focus (self->busy_focus);
+      g_clear_weak_pointer (&self->busy_focus);
+    }
 }
 
 /* Updates what is shown, enabled and said, after any change. */
 static void
 update (TdAccountDialog *self)
 {
-  gboolean busy = self->cancellable != NULL;
+  gboolean busy = get_busy (self);
   gboolean on_reset = g_strcmp0 (gtk_stack_get_visible_child_name (self->page_stack), "reset") == 0;
   gboolean admin = admin_mode (self);
   gboolean custom = is_custom_endpoint (self);
-  const char *problem;
 
   gtk_widget_set_visible (GTK_WIDGET (self->endpoint_row), n_presets (self) > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->url_row), self->provider != NULL && custom);
@@ -388,21 +410,12 @@ update (TdAccountDialog *self)
   gtk_spinner_set_spinning (self->sign_in_spinner, busy);
   gtk_widget_set_visible (self->sign_in_button, !on_reset);
   gtk_stack_set_visible_child_name (self->start_stack, on_reset ? "back" : "cancel");
-  gtk_widget_set_sensitive (GTK_WIDGET (self->page_stack), !busy);
+  set_fields_sensitive (self, !busy);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.sign-in",
                                  !busy && self->field_error == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.forgot-password", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.back", !busy);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.send-code",
-                                 !busy && !is_blank (text_of (self->reset_username_row)));
-
-  problem = reset_problem (self);
-  set_label (self->reset_error_label,
-             (problem && *text_of (self->reset_confirm_row) != '\0') ? problem : NULL, TRUE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.set-password",
-                                 !busy && problem == NULL &&
-                                 !is_blank (text_of (self->reset_username_row)));
 
   if (on_reset)
     adw_window_title_set_title (self->window_title, _("Reset Password"));
@@ -522,31 +535,15 @@ static void
 set_busy (TdAccountDialog *self,
           gboolean         busy)
 {
-  GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (self));
-
-  /* A focused entry that turns insensitive never gets its focus-out (GTK
-   * warns about it): take the focus off the fields while signing in, and
-   * give it back afterwards, so a mistyped password is fixed at once. */
   if (busy)
     {
       g_assert (self->cancellable == NULL);
       self->cancellable = g_cancellable_new ();
-      if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->page_stack)))
-        {
-          g_set_weak_pointer (&self->busy_focus, focus);
-          gtk_window_set_focus (GTK_WINDOW (self), NULL);
-        }
     }
   else
     g_clear_object (&self->cancellable);
 
   update (self);
-
-  if (!busy && self->busy_focus != NULL)
-    {
-      gtk_widget_grab_focus (self->busy_focus);
-      g_clear_weak_pointer (&self->busy_focus);
-    }
 }
 
 /* A fresh account with what the form says, for the vendor to look at. */
@@ -596,22 +593,6 @@ show_error (TdAccountDialog *self,
 }
 
 static void
-list_saved_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(TdWindow) window = user_data;
-  g_autoptr(GError) error = NULL;
-
-  /* The dialog is gone by now: the window tells. */
-  if (!td_account_list_save_finish (TD_ACCOUNT_LIST (object), result, &error))
-    {
-      g_warning ("Could not save the account list: %s", error->message);
-      td_window_show_message (window, error->message);
-    }
-}
-
-static void
 forget_secrets_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
@@ -623,89 +604,56 @@ forget_secrets_cb (GObject      *object,
 }
 
 static void
-clear_secret_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+account_updated_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
+  g_autoptr(TdAccountDialog) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean ok = td_token_manager_update_account_finish (TD_TOKEN_MANAGER (object), result, &error);
 
-  if (!td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error))
-    g_warning ("Could not clear a secret: %s", error->message);
-}
-
-/* What the user turned off, the keyring forgets. */
-static void
-forget_dropped_secrets (TdAccountDialog *self,
-                        gboolean         was_remembering,
-                        gboolean         was_admin)
-{
-  TdTokenStore *store = td_token_manager_get_store (td_application_get_token_manager (self->application));
-
-  if (store == NULL)
+  if (self->closing)
     return;
 
-  if (was_remembering && !td_account_get_remember_password (self->account))
-    td_token_store_save_secret_async (store, self->account, TD_SECRET_KIND_PASSWORD, NULL,
-                                      NULL, clear_secret_cb, NULL);
-  if (was_admin && !td_account_get_admin_token (self->account))
-    td_token_store_save_secret_async (store, self->account, TD_SECRET_KIND_ADMIN_TOKEN, NULL,
-                                      NULL, clear_secret_cb, NULL);
+  set_busy (self, FALSE);
+
+  if (!ok)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, error);
+      return;
+    }
+
+  g_signal_emit (self, signals[SAVED], 0, self->account);
+  gtk_window_destroy (GTK_WINDOW (self));
 }
 
-static void
-apply_to_account (TdAccountDialog *self,
-                  TdAccount       *from)
-{
-  gboolean was_remembering = td_account_get_remember_password (self->account);
-  gboolean was_admin = td_account_get_admin_token (self->account);
-
-  td_account_set_display_name (self->account, td_account_get_display_name (from));
-  td_account_set_username (self->account, td_account_get_username (from));
-  td_account_set_endpoint (self->account, td_account_get_endpoint (from));
-  td_account_set_admin_token (self->account, td_account_get_admin_token (from));
-  td_account_set_remember_password (self->account, td_account_get_remember_password (from));
-  td_account_set_hand_out (self->account, td_account_get_hand_out (from));
-  td_account_set_assumed_lifetime (self->account, td_account_get_assumed_lifetime (from));
-
-  forget_dropped_secrets (self, was_remembering, was_admin);
-}
-
+/* Signed in (or nothing needed the vendor): the account is added, or the
+ * edited one takes the changes. */
 static void
 finish (TdAccountDialog *self)
 {
-  TdAccountList *accounts = td_application_get_accounts (self->application);
-  g_autofree char *title = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(TdAccount) changes = NULL;
 
   if (self->account == NULL)
     {
-      if (!td_account_list_add (accounts, self->draft, &error))
+      if (!td_account_list_add (self->accounts, self->draft, &error))
         {
           show_error (self, error);
           return;
         }
 
-      /* Translators: %s is an account's name */
-      title = g_strdup_printf (_("“%s” added"), td_account_get_display_name (self->draft));
-      gtk_widget_activate_action (GTK_WIDGET (self->window), "win.show-account", "s",
-                                  td_account_get_id (self->draft));
-    }
-  else
-    {
-      const TdTokens *tokens = self->draft ? td_account_peek_tokens (self->draft) : NULL;
-      g_autoptr(TdAccount) from = self->draft ? g_object_ref (self->draft) : create_draft (self);
-
-      apply_to_account (self, from);
-      if (tokens != NULL)
-        td_account_set_tokens (self->account, tokens);
-
-      title = g_strdup_printf (_("“%s” saved"), td_account_get_display_name (self->account));
-      td_window_account_changed (self->window, self->account);
+      g_signal_emit (self, signals[ADDED], 0, self->draft);
+      gtk_window_destroy (GTK_WINDOW (self));
+      return;
     }
 
-  td_account_list_save_async (accounts, NULL, list_saved_cb, g_object_ref (self->window));
-  td_window_show_message (self->window, title);
-  gtk_window_destroy (GTK_WINDOW (self));
+  changes = self->draft ? g_object_ref (self->draft) : create_draft (self);
+  set_busy (self, TRUE);
+  td_token_manager_update_account_async (self->manager, self->account, changes,
+                                         self->cancellable, account_updated_cb,
+                                         g_object_ref (self));
 }
 
 static void
@@ -751,7 +699,7 @@ sign_in_action (GtkWidget  *widget,
                 GVariant   *parameter)
 {
   TdAccountDialog *self = TD_ACCOUNT_DIALOG (widget);
-  TdTokenManager *manager = td_application_get_token_manager (self->application);
+  TdTokenManager *manager = self->manager;
   const char *password = text_of (self->password_row);
 
   if (self->cancellable != NULL || self->field_error != NULL)
@@ -810,14 +758,16 @@ forgot_password_action (GtkWidget  *widget,
 {
   TdAccountDialog *self = TD_ACCOUNT_DIALOG (widget);
   g_autofree char *username = dup_username (self);
+  g_autoptr(TdAccount) draft = NULL;
 
-  if (is_blank (text_of (self->reset_username_row)))
-    gtk_editable_set_text (GTK_EDITABLE (self->reset_username_row), username);
+  if (self->provider == NULL)
+    return;
 
+  /* The form's vendor and endpoint: the reset happens where the sign-in would. */
+  draft = create_draft (self);
   td_error_banner_set_error (self->banner, NULL);
   show_page (self, "reset");
-  gtk_widget_grab_focus (is_blank (username) ? GTK_WIDGET (self->reset_username_row)
-                                             : GTK_WIDGET (self->reset_code_row));
+  td_reset_password_page_start (self->reset_page, self->provider, draft, username);
 }
 
 static void
@@ -831,116 +781,40 @@ back_action (GtkWidget  *widget,
   show_page (self, "form");
 }
 
-static TdAccount *
-create_reset_draft (TdAccountDialog *self)
+static void
+reset_failed_cb (TdAccountDialog     *self,
+                 const GError        *error,
+                 TdResetPasswordPage *page)
 {
-  g_autofree char *username = g_strstrip (g_strdup (text_of (self->reset_username_row)));
-  TdAccount *draft = create_draft (self);
-
-  td_account_set_username (draft, username);
-  td_account_set_admin_token (draft, FALSE);
-
-  return draft;
+  show_error (self, error);
 }
 
 static void
-code_sent_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
+reset_code_sent_cb (TdAccountDialog     *self,
+                    const char          *username,
+                    TdResetPasswordPage *page)
 {
-  g_autoptr(TdAccountDialog) self = user_data;
-  g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
-
-  if (self->closing)
-    return;
-
-  set_busy (self, FALSE);
-
-  if (!td_provider_request_password_reset_finish (TD_PROVIDER (object), result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, error);
-      return;
-    }
 
   /* Translators: "Cover Whale has e-mailed a reset code for alice." */
   message = g_strdup_printf (_("%s has e-mailed a reset code for %s. Enter it below with "
                                "your new password."),
-                             td_provider_get_display_name (self->provider),
-                             text_of (self->reset_username_row));
+                             td_provider_get_display_name (self->provider), username);
   td_error_banner_set_info (self->banner, _("Reset Code Sent"), message);
-  gtk_widget_grab_focus (GTK_WIDGET (self->reset_code_row));
 }
 
+/* Back to the form with the new password filled in: one click to sign in. */
 static void
-send_code_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *parameter)
+reset_password_set_cb (TdAccountDialog     *self,
+                       const char          *username,
+                       const char          *password,
+                       TdResetPasswordPage *page)
 {
-  TdAccountDialog *self = TD_ACCOUNT_DIALOG (widget);
-  g_autoptr(TdAccount) draft = NULL;
-
-  if (self->cancellable != NULL || self->provider == NULL)
-    return;
-
-  td_error_banner_set_error (self->banner, NULL);
-  draft = create_reset_draft (self);
-  set_busy (self, TRUE);
-  td_provider_request_password_reset_async (self->provider, draft, self->cancellable,
-                                            code_sent_cb, g_object_ref (self));
-}
-
-static void
-password_set_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(TdAccountDialog) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (self->closing)
-    return;
-
-  set_busy (self, FALSE);
-
-  if (!td_provider_reset_password_finish (TD_PROVIDER (object), result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, error);
-      return;
-    }
-
-  /* Back to the form with the new password filled in: one click to sign in. */
-  gtk_editable_set_text (GTK_EDITABLE (self->username_row), text_of (self->reset_username_row));
-  gtk_editable_set_text (GTK_EDITABLE (self->password_row), text_of (self->reset_password_row));
-  gtk_editable_set_text (GTK_EDITABLE (self->reset_code_row), "");
-  gtk_editable_set_text (GTK_EDITABLE (self->reset_password_row), "");
-  gtk_editable_set_text (GTK_EDITABLE (self->reset_confirm_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->username_row), username);
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), password);
   show_page (self, "form");
   td_error_banner_set_info (self->banner, _("Password Changed"),
                             _("The new password is filled in: sign in with it."));
-}
-
-static void
-set_password_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  TdAccountDialog *self = TD_ACCOUNT_DIALOG (widget);
-  g_autoptr(TdAccount) draft = NULL;
-  g_autofree char *code = NULL;
-
-  if (self->cancellable != NULL || self->provider == NULL || reset_problem (self) != NULL)
-    return;
-
-  td_error_banner_set_error (self->banner, NULL);
-  draft = create_reset_draft (self);
-  code = g_strstrip (g_strdup (text_of (self->reset_code_row)));
-  set_busy (self, TRUE);
-  td_provider_reset_password_async (self->provider, draft, code,
-                                    text_of (self->reset_password_row), self->cancellable,
-                                    password_set_cb, g_object_ref (self));
 }
 
 /* Signals ---------------------------------------------------------------- */
@@ -1003,8 +877,8 @@ td_account_dialog_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->draft);
   g_clear_object (&self->account);
-  g_clear_object (&self->window);
-  g_clear_object (&self->application);
+  g_clear_object (&self->accounts);
+  g_clear_object (&self->manager);
   g_clear_pointer (&self->vendor_rows, g_ptr_array_unref);
   g_clear_pointer (&self->vendor_checks, g_ptr_array_unref);
   g_clear_object (&self->endpoint_model);
@@ -1024,6 +898,16 @@ td_account_dialog_class_init (TdAccountDialogClass *klass)
   window_class->close_request = td_account_dialog_close_request;
 
   g_type_ensure (TD_TYPE_ERROR_BANNER);
+  g_type_ensure (TD_TYPE_RESET_PASSWORD_PAGE);
+
+  /* A new account signed in and joined the list (account), or the edited
+   * one took the changes: whoever opened the dialog saves the list. */
+  signals[ADDED] =
+    g_signal_new ("added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, TD_TYPE_ACCOUNT);
+  signals[SAVED] =
+    g_signal_new ("saved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, TD_TYPE_ACCOUNT);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/tokendesk/TokenDesk/td-account-dialog.ui");
@@ -1063,11 +947,6 @@ td_account_dialog_class_init (TdAccountDialogClass *klass)
   BIND (token_group);
   BIND (hand_out_row);
   BIND (reset_page);
-  BIND (reset_username_row);
-  BIND (reset_code_row);
-  BIND (reset_password_row);
-  BIND (reset_confirm_row);
-  BIND (reset_error_label);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "dialog.sign-in", NULL, sign_in_action);
@@ -1076,9 +955,6 @@ td_account_dialog_class_init (TdAccountDialogClass *klass)
   gtk_widget_class_install_action (widget_class, "dialog.forgot-password", NULL,
                                    forgot_password_action);
   gtk_widget_class_install_action (widget_class, "dialog.back", NULL, back_action);
-  gtk_widget_class_install_action (widget_class, "dialog.send-code", NULL, send_code_action);
-  gtk_widget_class_install_action (widget_class, "dialog.set-password", NULL,
-                                   set_password_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -1152,15 +1028,19 @@ td_account_dialog_init (TdAccountDialog *self)
   WATCH (self->url_row, "changed");
   WATCH (self->new_password_row, "changed");
   WATCH (self->confirm_password_row, "changed");
-  WATCH (self->reset_username_row, "changed");
-  WATCH (self->reset_code_row, "changed");
-  WATCH (self->reset_password_row, "changed");
-  WATCH (self->reset_confirm_row, "changed");
+  WATCH (self->reset_page, "notify::busy");
   WATCH (self->endpoint_row, "notify::selected");
   WATCH (self->admin_switch, "notify::active");
   WATCH (self->remember_switch, "notify::active");
   WATCH (self->change_password_row, "notify::enable-expansion");
 #undef WATCH
+
+  g_signal_connect_object (self->reset_page, "failed",
+                           G_CALLBACK (reset_failed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->reset_page, "code-sent",
+                           G_CALLBACK (reset_code_sent_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->reset_page, "password-set",
+                           G_CALLBACK (reset_password_set_cb), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -1211,19 +1091,23 @@ fill_from_account (TdAccountDialog *self)
 }
 
 TdAccountDialog *
-td_account_dialog_new (TdWindow  *window,
-                       TdAccount *account)
+td_account_dialog_new (GtkWindow      *parent,
+                       TdTokenManager *manager,
+                       TdAccountList  *accounts,
+                       TdAccount      *account)
 {
   TdAccountDialog *self;
 
-  g_return_val_if_fail (TD_IS_WINDOW (window), NULL);
+  g_return_val_if_fail (!parent || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (manager), NULL);
+  g_return_val_if_fail (TD_IS_ACCOUNT_LIST (accounts), NULL);
   g_return_val_if_fail (!account || TD_IS_ACCOUNT (account), NULL);
 
   self = g_object_new (TD_TYPE_ACCOUNT_DIALOG,
-                       "transient-for", window,
+                       "transient-for", parent,
                        NULL);
-  self->window = g_object_ref (window);
-  self->application = g_object_ref (td_window_get_application_object (window));
+  self->manager = g_object_ref (manager);
+  self->accounts = g_object_ref (accounts);
   g_set_object (&self->account, account);
 
   add_vendor_rows (self);
@@ -1290,14 +1174,14 @@ td_account_dialog_get_field (TdAccountDialog *self,
     { "password", G_STRUCT_OFFSET (TdAccountDialog, password_row) },
     { "new-password", G_STRUCT_OFFSET (TdAccountDialog, new_password_row) },
     { "confirm-password", G_STRUCT_OFFSET (TdAccountDialog, confirm_password_row) },
-    { "reset-username", G_STRUCT_OFFSET (TdAccountDialog, reset_username_row) },
-    { "reset-code", G_STRUCT_OFFSET (TdAccountDialog, reset_code_row) },
-    { "reset-password", G_STRUCT_OFFSET (TdAccountDialog, reset_password_row) },
-    { "reset-confirm", G_STRUCT_OFFSET (TdAccountDialog, reset_confirm_row) },
     { "lifetime", G_STRUCT_OFFSET (TdAccountDialog, lifetime_spin) },
   };
 
   g_return_val_if_fail (TD_IS_ACCOUNT_DIALOG (self), NULL);
+
+  /* The reset page's own: "reset-code" is its "code". */
+  if (g_str_has_prefix (field, "reset-"))
+    return td_reset_password_page_get_field (self->reset_page, field + strlen ("reset-"));
 
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     if (g_str_equal (fields[i].name, field))
@@ -1349,7 +1233,7 @@ gboolean
 td_account_dialog_get_busy (TdAccountDialog *self)
 {
   g_return_val_if_fail (TD_IS_ACCOUNT_DIALOG (self), FALSE);
-  return self->cancellable != NULL;
+  return get_busy (self);
 }
 
 const char *
@@ -1357,4 +1241,11 @@ td_account_dialog_get_page (TdAccountDialog *self)
 {
   g_return_val_if_fail (TD_IS_ACCOUNT_DIALOG (self), NULL);
   return gtk_stack_get_visible_child_name (self->page_stack);
+}
+
+GtkWidget *
+td_account_dialog_get_reset_page (TdAccountDialog *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_DIALOG (self), NULL);
+  return GTK_WIDGET (self->reset_page);
 }

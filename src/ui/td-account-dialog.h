@@ -6,8 +6,8 @@
 
 #include <adwaita.h>
 
-#include "td-account.h"
-#include "td-window.h"
+#include "td-account-list.h"
+#include "td-token-manager.h"
 
 G_BEGIN_DECLS
 
@@ -15,9 +15,13 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TdAccountDialog, td_account_dialog, TD, ACCOUNT_DIALOG, AdwWindow)
 
-/* account NULL: add an account. The account is saved only once signing
- * in succeeded; on failure the dialog stays, with everything typed. */
-TdAccountDialog *td_account_dialog_new                  (TdWindow        *window,
+/* account NULL: add an account to accounts. It is added only once signing
+ * in succeeded ("added" then), and an edited account takes the changes only
+ * then ("saved"); on failure the dialog stays, with everything typed. The
+ * list is not written: whoever listens to "added" and "saved" does that. */
+TdAccountDialog *td_account_dialog_new                  (GtkWindow       *parent,
+                                                         TdTokenManager  *manager,
+                                                         TdAccountList   *accounts,
                                                          TdAccount       *account);
 /* Opens with "Change Password" switched on (Cover Whale). */
 void             td_account_dialog_show_change_password (TdAccountDialog *self);
@@ -44,5 +48,8 @@ const char      *td_account_dialog_get_message          (TdAccountDialog *self);
 const char      *td_account_dialog_get_field_error      (TdAccountDialog *self);
 gboolean         td_account_dialog_get_busy             (TdAccountDialog *self);
 const char      *td_account_dialog_get_page             (TdAccountDialog *self);
+/* The password-reset page, whose actions are "reset.send-code" and
+ * "reset.set-password". */
+GtkWidget       *td_account_dialog_get_reset_page       (TdAccountDialog *self);
 
 G_END_DECLS

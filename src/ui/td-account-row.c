@@ -9,7 +9,6 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-account-row.h"
-#include "td-application.h"
 #include "td-expiry-text.h"
 #include "td-provider.h"
 
@@ -18,7 +17,6 @@ struct _TdAccountRow
   GtkWidget  parent_instance;
 
   TdAccount *account;
-  gulong     secrets_loaded_id;
   /* Wakes up when the expiry text next changes, not every second. */
   guint      expiry_timeout_id;
 
@@ -38,18 +36,6 @@ G_DEFINE_FINAL_TYPE (TdAccountRow, td_account_row, GTK_TYPE_WIDGET)
 static const char *state_classes[] = { "success", "warning", "error", "dim-label" };
 
 static void update_expiry (TdAccountRow *self);
-
-static gboolean
-secrets_known (TdAccountRow *self)
-{
-  GApplication *app = g_application_get_default ();
-
-  /* Without our application (a widget test), what is in memory is all. */
-  if (!TD_IS_APPLICATION (app))
-    return TRUE;
-
-  return td_application_get_secrets_loaded (TD_APPLICATION (app), self->account);
-}
 
 static void
 update_names (TdAccountRow *self)
@@ -119,7 +105,8 @@ update_state (TdAccountRow *self)
   gboolean busy = td_account_get_busy (account);
   gboolean admin = td_account_get_admin_token (account);
 
-  if (!secrets_known (self))
+  /* Until the keyring has been read, the state would be a guess. */
+  if (!td_account_get_secrets_loaded (account))
     text = "";
   else
     switch (td_account_get_state (account))
@@ -222,14 +209,7 @@ account_notify_cb (TdAccountRow *self,
   else if (g_str_equal (name, "state") || g_str_equal (name, "error-message") ||
            g_str_equal (name, "busy"))
     update_state (self);
-}
-
-static void
-secrets_loaded_cb (TdAccountRow  *self,
-                   TdAccount     *account,
-                   TdApplication *app)
-{
-  if (account == self->account)
+  else if (g_str_equal (name, "secrets-loaded"))
     {
       update_state (self);
       update_expiry (self);
@@ -328,8 +308,6 @@ void
 td_account_row_set_account (TdAccountRow *self,
                             TdAccount    *account)
 {
-  GApplication *app = g_application_get_default ();
-
   g_return_if_fail (TD_IS_ACCOUNT_ROW (self));
   g_return_if_fail (!account || TD_IS_ACCOUNT (account));
 
@@ -341,8 +319,6 @@ td_account_row_set_account (TdAccountRow *self,
       g_signal_handlers_disconnect_by_func (self->account, account_notify_cb, self);
       g_clear_object (&self->account);
     }
-  if (self->secrets_loaded_id != 0 && TD_IS_APPLICATION (app))
-    g_clear_signal_handler (&self->secrets_loaded_id, app);
   g_clear_handle_id (&self->expiry_timeout_id, g_source_remove);
 
   if (account == NULL)
@@ -351,10 +327,6 @@ td_account_row_set_account (TdAccountRow *self,
   self->account = g_object_ref (account);
   g_signal_connect_object (account, "notify", G_CALLBACK (account_notify_cb),
                            self, G_CONNECT_SWAPPED);
-  if (TD_IS_APPLICATION (app) && !td_application_get_secrets_loaded (TD_APPLICATION (app), account))
-    self->secrets_loaded_id = g_signal_connect_object (app, "secrets-loaded",
-                                                       G_CALLBACK (secrets_loaded_cb),
-                                                       self, G_CONNECT_SWAPPED);
 
   update_names (self);
   update_state (self);
@@ -379,11 +351,29 @@ td_account_row_get_expiry_text (TdAccountRow *self)
   return gtk_label_get_label (self->expiry_label);
 }
 
-/* The row's menu forwards to the window, which knows dialogs and toasts. */
+/* The row's menu forwards to the window's actions, which know dialogs and
+ * toasts, with the account's id (and the format to copy in) as target. */
+static const struct
+{
+  const char *row_action;
+  const char *window_action;
+  const char *format;        /* win.copy-account-as only */
+} forwarded_actions[] = {
+  { "row.copy", "win.copy-account", NULL },
+  { "row.copy-header", "win.copy-account-as", "header" },
+  { "row.copy-curl", "win.copy-account-as", "curl" },
+  { "row.renew", "win.renew-account", NULL },
+  { "row.sign-in", "win.sign-in-account", NULL },
+  { "row.change-password", "win.change-password", NULL },
+  { "row.edit", "win.edit-account", NULL },
+  { "row.sign-out", "win.sign-out-account", NULL },
+  { "row.remove", "win.remove-account", NULL },
+};
+
 static void
-row_action (GtkWidget  *widget,
-            const char *action_name,
-            GVariant   *parameter)
+forward_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
 {
   TdAccountRow *self = TD_ACCOUNT_ROW (widget);
   const char *id;
@@ -393,26 +383,20 @@ row_action (GtkWidget  *widget,
 
   id = td_account_get_id (self->account);
 
-  if (g_str_equal (action_name, "row.copy"))
-    gtk_widget_activate_action (widget, "win.copy-account", "s", id);
-  else if (g_str_equal (action_name, "row.copy-header"))
-    gtk_widget_activate_action (widget, "win.copy-account-as", "(ss)", id, "header");
-  else if (g_str_equal (action_name, "row.copy-curl"))
-    gtk_widget_activate_action (widget, "win.copy-account-as", "(ss)", id, "curl");
-  else if (g_str_equal (action_name, "row.renew"))
-    gtk_widget_activate_action (widget, "win.renew-account", "s", id);
-  else if (g_str_equal (action_name, "row.sign-in"))
-    gtk_widget_activate_action (widget, "win.sign-in-account", "s", id);
-  else if (g_str_equal (action_name, "row.change-password"))
-    gtk_widget_activate_action (widget, "win.change-password", "s", id);
-  else if (g_str_equal (action_name, "row.edit"))
-    gtk_widget_activate_action (widget, "win.edit-account", "s", id);
-  else if (g_str_equal (action_name, "row.sign-out"))
-    gtk_widget_activate_action (widget, "win.sign-out-account", "s", id);
-  else if (g_str_equal (action_name, "row.remove"))
-    gtk_widget_activate_action (widget, "win.remove-account", "s", id);
-  else
-    g_assert_not_reached ();
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded_actions); i++)
+    {
+      if (!g_str_equal (action_name, forwarded_actions[i].row_action))
+        continue;
+
+      if (forwarded_actions[i].format != NULL)
+        gtk_widget_activate_action (widget, forwarded_actions[i].window_action, "(ss)",
+                                    id, forwarded_actions[i].format);
+      else
+        gtk_widget_activate_action (widget, forwarded_actions[i].window_action, "s", id);
+      return;
+    }
+
+  g_assert_not_reached ();
 }
 
 static void
@@ -471,15 +455,9 @@ td_account_row_class_init (TdAccountRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, copy_button);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, menu_button);
 
-  gtk_widget_class_install_action (widget_class, "row.copy", NULL, row_action);
-  gtk_widget_class_install_action (widget_class, "row.copy-header", NULL, row_action);
-  gtk_widget_class_install_action (widget_class, "row.copy-curl", NULL, row_action);
-  gtk_widget_class_install_action (widget_class, "row.renew", NULL, row_action);
-  gtk_widget_class_install_action (widget_class, "row.sign-in", NULL, row_action);
-  gtk_widget_class_install_action (widget_class, "row.change-password", NULL, row_action);
-  gtk_widget_class_install_action (widget_class, "row.edit", NULL, row_action);
-  gtk_widget_class_install_action (widget_class, "row.sign-out", NULL, row_action);
-  gtk_widget_class_install_action (widget_class, "row.remove", NULL, row_action);
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded_actions); i++)
+    gtk_widget_class_install_action (widget_class, forwarded_actions[i].row_action, NULL,
+                                     forward_action);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "accountrow");

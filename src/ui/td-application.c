@@ -15,12 +15,8 @@
 #include "td-token-store.h"
 #include "td-window.h"
 
-#define SECRETS_STATE_PENDING GUINT_TO_POINTER (1)
-#define SECRETS_STATE_LOADED  GUINT_TO_POINTER (2)
-
-/* Keyring reads in flight at once while loading secrets at startup: enough
- * to hide the round trips, few enough to leave the main loop to the UI. */
-#define MAX_SECRET_LOADS 4
+/* The application owns the services (accounts, token manager, settings,
+ * clipboard) and hands them to each window it opens. */
 
 struct _TdApplication
 {
@@ -33,11 +29,6 @@ struct _TdApplication
 
   gboolean        loading;
   char           *load_error;
-
-  /* Secrets read from the keyring in the background, visible rows first */
-  GQueue          secrets_queue;    /* TdAccount, owned */
-  GHashTable     *secrets_state;    /* id → SECRETS_STATE_PENDING or _LOADED */
-  guint           secrets_in_flight;
 
   gboolean        held_in_background;
 };
@@ -55,13 +46,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-enum {
-  SECRETS_LOADED,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
 TdApplication *
 td_application_new (void)
 {
@@ -70,115 +54,6 @@ td_application_new (void)
                        "flags", G_APPLICATION_DEFAULT_FLAGS,
                        "resource-base-path", "/io/github/tokendesk/TokenDesk",
                        NULL);
-}
-
-/* Secrets ---------------------------------------------------------------- */
-
-static void load_next_secrets (TdApplication *self);
-
-static void
-secrets_done (TdApplication *self,
-              TdAccount     *account)
-{
-  g_hash_table_insert (self->secrets_state, g_strdup (td_account_get_id (account)),
-                       SECRETS_STATE_LOADED);
-  g_signal_emit (self, signals[SECRETS_LOADED], 0, account);
-}
-
-static void
-secrets_loaded_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(TdAccount) account = user_data;
-  TdApplication *self = TD_APPLICATION (g_application_get_default ());
-  g_autoptr(GError) error = NULL;
-
-  /* A failure is already on the account (keyring locked, say). */
-  if (!td_token_manager_load_finish (TD_TOKEN_MANAGER (object), result, &error))
-    g_debug ("Could not load the secrets of account %s: %s",
-             td_account_get_id (account), error->message);
-
-  if (self == NULL)
-    return;
-
-  self->secrets_in_flight--;
-  secrets_done (self, account);
-  load_next_secrets (self);
-  g_application_release (G_APPLICATION (self));
-}
-
-static void
-load_next_secrets (TdApplication *self)
-{
-  while (self->secrets_in_flight < MAX_SECRET_LOADS && !g_queue_is_empty (&self->secrets_queue))
-    {
-      g_autoptr(TdAccount) account = g_queue_pop_head (&self->secrets_queue);
-
-      /* Signing in, renewing: whatever runs will set the tokens itself. */
-      if (td_account_get_busy (account) || td_account_peek_tokens (account) != NULL)
-        {
-          secrets_done (self, account);
-          continue;
-        }
-
-      /* Held, not referenced: the callback finds the application through
-       * g_application_get_default() and must not be the last to drop it. */
-      self->secrets_in_flight++;
-      g_application_hold (G_APPLICATION (self));
-      td_token_manager_load_async (self->token_manager, account, NULL,
-                                   secrets_loaded_cb, g_object_ref (account));
-    }
-}
-
-static void
-queue_secrets (TdApplication *self,
-               TdAccount     *account,
-               gboolean       soon)
-{
-  const char *id = td_account_get_id (account);
-
-  if (g_hash_table_contains (self->secrets_state, id))
-    return;
-
-  g_hash_table_insert (self->secrets_state, g_strdup (id), SECRETS_STATE_PENDING);
-
-  if (soon)
-    g_queue_push_head (&self->secrets_queue, g_object_ref (account));
-  else
-    g_queue_push_tail (&self->secrets_queue, g_object_ref (account));
-}
-
-void
-td_application_load_secrets_soon (TdApplication *self,
-                                  TdAccount     *account)
-{
-  GList *link;
-
-  g_return_if_fail (TD_IS_APPLICATION (self));
-  g_return_if_fail (TD_IS_ACCOUNT (account));
-
-  /* Queued already but not started: move it to the front. */
-  link = g_queue_find (&self->secrets_queue, account);
-  if (link != NULL)
-    {
-      g_queue_unlink (&self->secrets_queue, link);
-      g_queue_push_head_link (&self->secrets_queue, link);
-    }
-  else
-    queue_secrets (self, account, TRUE);
-
-  load_next_secrets (self);
-}
-
-gboolean
-td_application_get_secrets_loaded (TdApplication *self,
-                                   TdAccount     *account)
-{
-  g_return_val_if_fail (TD_IS_APPLICATION (self), FALSE);
-  g_return_val_if_fail (TD_IS_ACCOUNT (account), FALSE);
-
-  return g_hash_table_lookup (self->secrets_state, td_account_get_id (account)) == SECRETS_STATE_LOADED;
 }
 
 /* Expiry notifications --------------------------------------------------- */
@@ -254,15 +129,12 @@ accounts_changed_cb (TdApplication *self,
   /* Accounts added by the UI arrive signed in; those from the file are
    * queued once the file is read. */
   if (!self->loading)
-    {
-      for (guint i = position; i < position + added; i++)
-        {
-          g_autoptr(TdAccount) account = g_list_model_get_item (model, i);
+    for (guint i = position; i < position + added; i++)
+      {
+        g_autoptr(TdAccount) account = g_list_model_get_item (model, i);
 
-          queue_secrets (self, account, FALSE);
-        }
-      load_next_secrets (self);
-    }
+        td_token_manager_queue_load (self->token_manager, account);
+      }
 }
 
 /* Loading ---------------------------------------------------------------- */
@@ -290,9 +162,8 @@ accounts_loaded_cb (GObject      *object,
     {
       g_autoptr(TdAccount) account = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
 
-      queue_secrets (self, account, FALSE);
+      td_token_manager_queue_load (self->token_manager, account);
     }
-  load_next_secrets (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
 }
@@ -305,7 +176,13 @@ ensure_window (TdApplication *self)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
   if (window == NULL)
-    window = GTK_WINDOW (td_window_new (self));
+    {
+      window = GTK_WINDOW (td_window_new (GTK_APPLICATION (self), self->accounts,
+                                          self->token_manager, self->settings,
+                                          self->clipboard));
+      g_object_bind_property (self, "loading", window, "loading", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "load-error", window, "load-error", G_BINDING_SYNC_CREATE);
+    }
 
   gtk_window_present (window);
 
@@ -507,7 +384,6 @@ td_application_dispose (GObject *object)
 {
   TdApplication *self = (TdApplication *)object;
 
-  g_queue_clear_full (&self->secrets_queue, g_object_unref);
   g_clear_object (&self->clipboard);
   g_clear_object (&self->settings);
   g_clear_object (&self->accounts);
@@ -521,7 +397,6 @@ td_application_finalize (GObject *object)
 {
   TdApplication *self = (TdApplication *)object;
 
-  g_clear_pointer (&self->secrets_state, g_hash_table_unref);
   g_free (self->load_error);
 
   G_OBJECT_CLASS (td_application_parent_class)->finalize (object);
@@ -609,21 +484,11 @@ td_application_class_init (TdApplicationClass *klass)
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /* The keyring has been read for this account: its state is known. */
-  signals[SECRETS_LOADED] =
-    g_signal_new ("secrets-loaded",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, TD_TYPE_ACCOUNT);
 }
 
 static void
 td_application_init (TdApplication *self)
 {
-  g_queue_init (&self->secrets_queue);
-  self->secrets_state = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 TdAccountList *
@@ -631,25 +496,6 @@ td_application_get_accounts (TdApplication *self)
 {
   g_return_val_if_fail (TD_IS_APPLICATION (self), NULL);
   return self->accounts;
-}
-
-static void
-accounts_saved_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!td_account_list_save_finish (TD_ACCOUNT_LIST (object), result, &error))
-    g_warning ("Could not save the account list: %s", error->message);
-}
-
-void
-td_application_save_accounts (TdApplication *self)
-{
-  g_return_if_fail (TD_IS_APPLICATION (self));
-
-  td_account_list_save_async (self->accounts, NULL, accounts_saved_cb, NULL);
 }
 
 TdTokenManager *

@@ -23,20 +23,9 @@ TdTokenManager *td_application_get_token_manager  (TdApplication *self);
 GSettings      *td_application_get_settings       (TdApplication *self);
 TdClipboard    *td_application_get_clipboard      (TdApplication *self);
 
-/* Writes the account file in the background; a failure is logged (the
- * list in memory stays as it is, and the next save tries again). */
-void            td_application_save_accounts      (TdApplication *self);
-
 /* TRUE until the account file has been read. */
 gboolean        td_application_get_loading        (TdApplication *self);
 /* Why the account file could not be read, or NULL. */
 const char     *td_application_get_load_error     (TdApplication *self);
-
-/* Asks for the account's secrets to be read from the keyring before those
- * of accounts nobody looks at (a row just came on screen). */
-void            td_application_load_secrets_soon  (TdApplication *self,
-                                                   TdAccount     *account);
-gboolean        td_application_get_secrets_loaded (TdApplication *self,
-                                                   TdAccount     *account);
 
 G_END_DECLS

@@ -8,7 +8,6 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "td-application.h"
 #include "td-error-banner.h"
 #include "td-provider.h"
 #include "td-sign-in-dialog.h"
@@ -17,7 +16,7 @@ struct _TdSignInDialog
 {
   AdwWindow           parent_instance;
 
-  TdWindow           *window;
+  TdTokenManager     *manager;
   TdAccount          *account;
   GCancellable       *cancellable;  /* set while signing in */
 
@@ -103,10 +102,8 @@ signed_in_cb (GObject      *object,
       return;
     }
 
-  /* "Remember password" is a setting of the account: it goes to disk. */
-  if (gtk_widget_get_visible (self->remember_row))
-    td_application_save_accounts (td_window_get_application_object (self->window));
-
+  /* "Remember password" may have changed, a setting of the account: the
+   * handler writes the account list. */
   g_signal_emit (self, signals[SIGNED_IN], 0, self->account);
   gtk_window_destroy (GTK_WINDOW (self));
 }
@@ -117,8 +114,7 @@ sign_in_action (GtkWidget  *widget,
                 GVariant   *parameter)
 {
   TdSignInDialog *self = TD_SIGN_IN_DIALOG (widget);
-  TdApplication *app = td_window_get_application_object (self->window);
-  TdTokenManager *manager = td_application_get_token_manager (app);
+  TdTokenManager *manager = self->manager;
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
 
   if (self->cancellable != NULL || *password == '\0')
@@ -173,7 +169,7 @@ td_sign_in_dialog_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), TD_TYPE_SIGN_IN_DIALOG);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->account);
-  g_clear_object (&self->window);
+  g_clear_object (&self->manager);
 
   G_OBJECT_CLASS (td_sign_in_dialog_parent_class)->dispose (object);
 }
@@ -230,21 +226,23 @@ td_sign_in_dialog_init (TdSignInDialog *self)
 }
 
 TdSignInDialog *
-td_sign_in_dialog_new (TdWindow  *window,
-                       TdAccount *account)
+td_sign_in_dialog_new (GtkWindow      *parent,
+                       TdTokenManager *manager,
+                       TdAccount      *account)
 {
   TdSignInDialog *self;
   TdProvider *provider;
   const char *vendor;
   g_autofree char *body = NULL;
 
-  g_return_val_if_fail (TD_IS_WINDOW (window), NULL);
+  g_return_val_if_fail (!parent || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (manager), NULL);
   g_return_val_if_fail (TD_IS_ACCOUNT (account), NULL);
 
   self = g_object_new (TD_TYPE_SIGN_IN_DIALOG,
-                       "transient-for", window,
+                       "transient-for", parent,
                        NULL);
-  self->window = g_object_ref (window);
+  self->manager = g_object_ref (manager);
   self->account = g_object_ref (account);
 
   provider = td_provider_get_for_vendor (td_account_get_vendor (account));

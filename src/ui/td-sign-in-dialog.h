@@ -7,7 +7,7 @@
 #include <adwaita.h>
 
 #include "td-account.h"
-#include "td-window.h"
+#include "td-token-manager.h"
 
 G_BEGIN_DECLS
 
@@ -17,8 +17,10 @@ G_DECLARE_FINAL_TYPE (TdSignInDialog, td_sign_in_dialog, TD, SIGN_IN_DIALOG, Adw
 
 /* A small prompt for the password (or the administrative token) of an
  * account that cannot renew by itself. Emits "signed-in" (account) on
- * success, then closes. */
-TdSignInDialog *td_sign_in_dialog_new          (TdWindow       *window,
+ * success, then closes; "remember password" may have changed then, which
+ * the handler writes to the account list. */
+TdSignInDialog *td_sign_in_dialog_new          (GtkWindow      *parent,
+                                                TdTokenManager *manager,
                                                 TdAccount      *account);
 /* For tests: fill in and press Sign In. */
 void            td_sign_in_dialog_set_password (TdSignInDialog *self,

@@ -6,29 +6,27 @@
 
 #include <adwaita.h>
 
-#include "td-account.h"
+#include "td-account-list.h"
+#include "td-clipboard.h"
+#include "td-token-manager.h"
 
 G_BEGIN_DECLS
-
-typedef struct _TdApplication TdApplication;
 
 #define TD_TYPE_WINDOW (td_window_get_type ())
 
 G_DECLARE_FINAL_TYPE (TdWindow, td_window, TD, WINDOW, AdwApplicationWindow)
 
-TdWindow  *td_window_new              (TdApplication *application);
-void       td_window_show_message     (TdWindow      *self,
-                                       const char    *text);
-TdAccount *td_window_find_account     (TdWindow      *self,
-                                       const char    *id);
-/* Its name or username changed: sort and filter again. */
-void       td_window_account_changed  (TdWindow      *self,
-                                       TdAccount     *account);
-TdApplication *td_window_get_application_object (TdWindow *self);
+/* The window shows accounts and works on them with the services given; it
+ * shows "loading" and "load-error" (the account file's) as told. */
+TdWindow   *td_window_new                  (GtkApplication *application,
+                                            TdAccountList  *accounts,
+                                            TdTokenManager *token_manager,
+                                            GSettings      *settings,
+                                            TdClipboard    *clipboard);
 
 /* For tests: the account list as the user sees it (filtered and sorted),
  * and the name of the page shown (loading, empty, no-results, error, list). */
-GListModel *td_window_get_visible_accounts (TdWindow *self);
-const char *td_window_get_page             (TdWindow *self);
+GListModel *td_window_get_visible_accounts (TdWindow       *self);
+const char *td_window_get_page             (TdWindow       *self);
 
 G_END_DECLS

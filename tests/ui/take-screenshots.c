@@ -426,7 +426,8 @@ shoot_reset_password (void)
       g_strcmp0 (td_account_dialog_get_page (dialog), "reset") != 0)
     g_error ("No reset page");
 
-  if (!gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.send-code", NULL))
+  if (!gtk_widget_activate_action (td_account_dialog_get_reset_page (dialog),
+                                   "reset.send-code", NULL))
     g_error ("Send Reset Code is disabled");
   wait_until (dialog_says_something, dialog, "the reset code to be sent");
 

@@ -809,7 +809,8 @@ test_reset_password (void)
   g_assert_cmpstr (get_field (dialog, "reset-username"), ==, "bob");
 
   /* Step 1: the code is "e-mailed". */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.send-code", NULL));
+  g_assert_true (gtk_widget_activate_action (td_account_dialog_get_reset_page (dialog),
+                                             "reset.send-code", NULL));
   g_assert_true (td_ui_test_wait_until (banner_shows, "bob", WAIT_MS));
   code = td_test_sim_reset_code (sim, "bob");
   g_assert_nonnull (code);
@@ -818,14 +819,16 @@ test_reset_password (void)
   td_ui_test_set_field (dialog, "reset-code", "000000-wrong");
   td_ui_test_set_field (dialog, "reset-password", "bob-new-password");
   td_ui_test_set_field (dialog, "reset-confirm", "bob-new-password");
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.set-password", NULL));
+  g_assert_true (gtk_widget_activate_action (td_account_dialog_get_reset_page (dialog),
+                                             "reset.set-password", NULL));
   g_assert_true (td_ui_test_wait_until (td_ui_test_dialog_idle, dialog, WAIT_MS));
   g_assert_cmpstr (td_account_dialog_get_page (dialog), ==, "reset");
   g_assert_nonnull (td_account_dialog_get_message (dialog));
 
   /* Step 2: the right code sets the password and fills it in. */
   td_ui_test_set_field (dialog, "reset-code", code);
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.set-password", NULL));
+  g_assert_true (gtk_widget_activate_action (td_account_dialog_get_reset_page (dialog),
+                                             "reset.set-password", NULL));
   g_assert_true (td_ui_test_wait_until (td_ui_test_dialog_idle, dialog, WAIT_MS));
   g_assert_cmpstr (td_account_dialog_get_page (dialog), ==, "form");
   g_assert_cmpstr (get_field (dialog, "password"), ==, "bob-new-password");

@@ -1,0 +1,773 @@
+/* td-window-actions.c: the window's actions and the flows behind them
+ *
+ * One handler per action. Copying, renewing and signing in work through
+ * the token manager; the dialogs report back with signals, and the window
+ * saves the list and tells the user.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-window"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "td-account-dialog.h"
+#include "td-error.h"
+#include "td-provider.h"
+#include "td-sign-in-dialog.h"
+#include "td-window-private.h"
+
+/* Helpers ---------------------------------------------------------------- */
+
+static gboolean
+is_cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* "30 s", "2 min": how long a copied token stays on the clipboard. */
+static char *
+format_clear_after (guint seconds)
+{
+  if (seconds < 120)
+    return g_strdup_printf (ngettext ("%u s", "%u s", seconds), seconds);
+
+  return g_strdup_printf (ngettext ("%u min", "%u min", seconds / 60), seconds / 60);
+}
+
+static TdAccount *
+find_account (TdWindow *self,
+              GVariant *parameter)
+{
+  const char *id = g_variant_get_string (parameter, NULL);
+  TdAccount *account = td_account_list_find_by_id (self->accounts, id);
+
+  if (account == NULL)
+    g_debug ("No account %s", id);
+
+  return account;
+}
+
+static void
+accounts_saved_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GWeakRef *window_ref = user_data;
+  g_autoptr(TdWindow) self = g_weak_ref_get (window_ref);
+  g_autoptr(GError) error = NULL;
+
+  g_weak_ref_clear (window_ref);
+  g_free (window_ref);
+
+  /* The list in memory stays as it is; the next save tries again. */
+  if (!td_account_list_save_finish (TD_ACCOUNT_LIST (object), result, &error))
+    {
+      g_warning ("Could not save the account list: %s", error->message);
+      if (self != NULL)
+        _td_window_show_toast (self, error->message);
+    }
+}
+
+/* Writes the account file in the background; the window may be gone when
+ * it is done, the file is written all the same. */
+static void
+save_accounts (TdWindow *self)
+{
+  GWeakRef *window_ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (window_ref, self);
+  td_account_list_save_async (self->accounts, NULL, accounts_saved_cb, window_ref);
+}
+
+/* Signing in ------------------------------------------------------------- */
+
+/* then (self, account, dialog) runs once the user signed in. */
+static void
+ask_to_sign_in (TdWindow  *self,
+                TdAccount *account,
+                GCallback  then,
+                gpointer   then_data)
+{
+  TdSignInDialog *dialog = td_sign_in_dialog_new (GTK_WINDOW (self), self->token_manager, account);
+
+  g_object_set_data (G_OBJECT (dialog), "td-then-data", then_data);
+  /* First: "remember password" may have changed, a setting on disk. */
+  g_signal_connect_object (dialog, "signed-in", G_CALLBACK (save_accounts),
+                           self, G_CONNECT_SWAPPED);
+  if (then != NULL)
+    g_signal_connect_object (dialog, "signed-in", then, self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+renew_signed_in_cb (TdWindow       *self,
+                    TdAccount      *account,
+                    TdSignInDialog *dialog)
+{
+  g_autofree char *title = g_strdup_printf (_("Signed in to “%s”"),
+                                            td_account_get_display_name (account));
+
+  _td_window_show_toast (self, title);
+}
+
+/* Copy ------------------------------------------------------------------- */
+
+typedef struct
+{
+  TdWindow     *self;
+  TdAccount    *account;
+  TdCopyFormat  format;
+} AccountOperation;
+
+static AccountOperation *
+account_operation_new (TdWindow     *self,
+                       TdAccount    *account,
+                       TdCopyFormat  format)
+{
+  AccountOperation *op = g_new0 (AccountOperation, 1);
+
+  op->self = g_object_ref (self);
+  op->account = g_object_ref (account);
+  op->format = format;
+
+  return op;
+}
+
+static void
+account_operation_free (AccountOperation *op)
+{
+  g_clear_object (&op->self);
+  g_clear_object (&op->account);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AccountOperation, account_operation_free)
+
+static char *
+format_for_clipboard (TdAccount    *account,
+                      const char   *token,
+                      TdCopyFormat  format)
+{
+  TdProvider *provider = td_provider_get_for_vendor (td_account_get_vendor (account));
+  g_autofree char *header = NULL;
+  g_autofree char *base_url = NULL;
+  g_autofree char *quoted_header = NULL;
+  g_autofree char *quoted_url = NULL;
+  g_autofree char *url = NULL;
+
+  if (format == TD_COPY_TOKEN || provider == NULL)
+    return g_strdup (token);
+
+  header = td_provider_format_header (provider, token);
+  if (format == TD_COPY_HEADER)
+    return g_steal_pointer (&header);
+
+  /* The vendor's API root, for the user to complete with the call they
+   * want; the slash goes inside the quotes so the snippet pastes cleanly. */
+  base_url = td_provider_resolve_base_url (provider, td_account_get_endpoint (account), NULL);
+  url = g_strconcat (base_url ? base_url : "https://", "/", NULL);
+  quoted_header = g_shell_quote (header);
+  quoted_url = g_shell_quote (url);
+
+  return g_strdup_printf ("curl -H %s %s", quoted_header, quoted_url);
+}
+
+static char *
+describe_copy (TdAccount    *account,
+               TdCopyFormat  format,
+               guint         clear_after)
+{
+  const char *name = td_account_get_display_name (account);
+  g_autofree char *when = NULL;
+
+  if (clear_after == 0)
+    {
+      switch (format)
+        {
+        case TD_COPY_TOKEN:
+          return g_strdup_printf (_("Token for “%s” copied"), name);
+        case TD_COPY_HEADER:
+          return g_strdup_printf (_("Header line for “%s” copied"), name);
+        case TD_COPY_CURL:
+          return g_strdup_printf (_("curl command for “%s” copied"), name);
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  when = format_clear_after (clear_after);
+  switch (format)
+    {
+    case TD_COPY_TOKEN:
+      /* Translators: "Token for “Work” copied · clears in 30 s" */
+      return g_strdup_printf (_("Token for “%s” copied · clears in %s"), name, when);
+    case TD_COPY_HEADER:
+      return g_strdup_printf (_("Header line for “%s” copied · clears in %s"), name, when);
+    case TD_COPY_CURL:
+      return g_strdup_printf (_("curl command for “%s” copied · clears in %s"), name, when);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Renewing needed a password we do not keep: copy once it was typed. */
+static void
+copy_signed_in_cb (TdWindow       *self,
+                   TdAccount      *account,
+                   TdSignInDialog *dialog)
+{
+  gpointer format = g_object_get_data (G_OBJECT (dialog), "td-then-data");
+
+  _td_window_copy_account (self, account, GPOINTER_TO_INT (format));
+}
+
+static void
+got_token_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(AccountOperation) op = user_data;
+  TdWindow *self = op->self;
+  g_auto(TdSecret) token = NULL;
+  g_auto(TdSecret) text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
+  guint clear_after;
+
+  token = td_token_manager_get_token_finish (TD_TOKEN_MANAGER (object), result, &error);
+  if (token == NULL)
+    {
+      if (is_cancelled (error))
+        return;
+
+      if (g_error_matches (error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN))
+        ask_to_sign_in (self, op->account, G_CALLBACK (copy_signed_in_cb),
+                        GINT_TO_POINTER (op->format));
+      else
+        {
+          /* Translators: %s is an account's name; the row says why */
+          title = g_strdup_printf (_("Could not get a token for “%s”"),
+                                   td_account_get_display_name (op->account));
+          _td_window_show_toast (self, title);
+        }
+      return;
+    }
+
+  clear_after = g_settings_get_uint (self->settings, "clipboard-timeout");
+  text = format_for_clipboard (op->account, token, op->format);
+  td_clipboard_copy_secret (self->clipboard, text, clear_after);
+
+  title = describe_copy (op->account, op->format, clear_after);
+  _td_window_show_status (self, title, 3, NULL);
+}
+
+static void
+loaded_for_copy_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(AccountOperation) op = user_data;
+  g_autoptr(GError) error = NULL;
+  TdAccount *account;
+  TdWindow *self;
+
+  if (!td_token_manager_load_finish (TD_TOKEN_MANAGER (object), result, &error))
+    {
+      if (is_cancelled (error))
+        return;
+
+      /* The row says what is wrong with the keyring; a token in memory
+       * may still do. */
+      g_debug ("Copying without re-reading the keyring: %s", error->message);
+    }
+
+  account = op->account;
+  self = op->self;
+  td_token_manager_get_token_async (TD_TOKEN_MANAGER (object), account,
+                                    g_settings_get_uint (self->settings, "min-validity"),
+                                    self->cancellable, got_token_cb, g_steal_pointer (&op));
+}
+
+void
+_td_window_copy_account (TdWindow     *self,
+                         TdAccount    *account,
+                         TdCopyFormat  format)
+{
+  g_assert (TD_IS_WINDOW (self));
+  g_assert (TD_IS_ACCOUNT (account));
+
+  /* The keyring first: `tokendesk token` or another window may have
+   * renewed the token since we read it, which kills ours at Cover Whale. */
+  td_token_manager_load_async (self->token_manager, account, self->cancellable,
+                               loaded_for_copy_cb, account_operation_new (self, account, format));
+}
+
+/* Renew, sign out -------------------------------------------------------- */
+
+static void
+renewed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(AccountOperation) op = user_data;
+  TdWindow *self = op->self;
+  const char *name = td_account_get_display_name (op->account);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
+
+  if (td_token_manager_renew_finish (TD_TOKEN_MANAGER (object), result, &error))
+    {
+      title = g_strdup_printf (_("Token for “%s” renewed"), name);
+      _td_window_show_toast (self, title);
+    }
+  else if (is_cancelled (error))
+    ;
+  else if (g_error_matches (error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN))
+    ask_to_sign_in (self, op->account, G_CALLBACK (renew_signed_in_cb), NULL);
+  else
+    {
+      /* Translators: %s is an account's name; the row says why */
+      title = g_strdup_printf (_("Could not renew the token for “%s”"), name);
+      _td_window_show_toast (self, title);
+    }
+}
+
+static void
+renew_account (TdWindow  *self,
+               TdAccount *account)
+{
+  td_token_manager_renew_async (self->token_manager, account, self->cancellable, renewed_cb,
+                                account_operation_new (self, account, TD_COPY_TOKEN));
+}
+
+static void
+signed_out_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(TdWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* A failure shows on the row (keyring locked…). */
+  if (!td_token_manager_sign_out_finish (TD_TOKEN_MANAGER (object), result, &error) &&
+      !is_cancelled (error))
+    _td_window_show_toast (self, _("Could not sign out"));
+}
+
+/* Remove, with Undo ------------------------------------------------------ */
+
+/* The application is held until the keyring is done, even if the window
+ * that removed the account was the last. */
+typedef struct
+{
+  GApplication   *application;  /* held, or NULL */
+  TdTokenManager *token_manager;
+  TdAccount      *account;
+} Removal;
+
+static void
+removal_free (Removal *removal)
+{
+  if (removal->application != NULL)
+    g_application_release (removal->application);
+  g_clear_object (&removal->application);
+  g_clear_object (&removal->token_manager);
+  g_clear_object (&removal->account);
+  g_free (removal);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Removal, removal_free)
+
+static void
+secrets_removed_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(Removal) removal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_token_manager_sign_out_finish (TD_TOKEN_MANAGER (object), result, &error))
+    g_warning ("Could not remove the secrets of a removed account: %s", error->message);
+}
+
+static void
+removal_saved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Removal) removal = user_data;
+  g_autoptr(GError) error = NULL;
+  TdTokenManager *manager;
+  TdAccount *account;
+
+  if (!td_account_list_save_finish (TD_ACCOUNT_LIST (object), result, &error))
+    {
+      /* The file still has the account: so must the keyring. */
+      g_warning ("Could not save the account list: %s", error->message);
+      td_account_list_add (TD_ACCOUNT_LIST (object), removal->account, NULL);
+      td_account_set_error (removal->account, error);
+      return;
+    }
+
+  manager = removal->token_manager;
+  account = removal->account;
+  td_token_manager_sign_out_async (manager, account, TRUE, NULL,
+                                   secrets_removed_cb, g_steal_pointer (&removal));
+}
+
+/* Once Undo is no longer offered. The file first, then the keyring: a
+ * crash in between leaves secrets of no account, never an account without
+ * its secrets. */
+void
+_td_window_finish_removal (TdWindow *self)
+{
+  g_autoptr(TdAccount) account = g_steal_pointer (&self->removed);
+  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
+  Removal *removal;
+
+  if (account == NULL)
+    return;
+
+  g_debug ("Removing account %s for good", td_account_get_id (account));
+
+  removal = g_new0 (Removal, 1);
+  removal->token_manager = g_object_ref (self->token_manager);
+  removal->account = g_object_ref (account);
+  if (application != NULL)
+    {
+      removal->application = G_APPLICATION (g_object_ref (application));
+      g_application_hold (removal->application);
+    }
+
+  td_account_list_save_async (self->accounts, NULL, removal_saved_cb, removal);
+}
+
+static void
+remove_account (TdWindow  *self,
+                TdAccount *account)
+{
+  g_autoptr(TdAccount) removed = g_object_ref (account);
+  g_autofree char *title = NULL;
+
+  td_account_list_remove (self->accounts, account);
+
+  title = g_strdup_printf (_("“%s” removed"), td_account_get_display_name (account));
+  _td_window_show_status (self, title, 5, removed);
+}
+
+static void
+undo_removal (TdWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
+  g_autoptr(TdAccount) account = g_steal_pointer (&self->removed);
+
+  if (account == NULL)
+    return;
+
+  if (!td_account_list_add (self->accounts, account, &error))
+    {
+      /* Another account took the name meanwhile: it stays removed. */
+      g_set_object (&self->removed, account);
+      _td_window_show_toast (self, error->message);
+      return;
+    }
+
+  /* Another save may have written the list without it meanwhile. */
+  save_accounts (self);
+
+  title = g_strdup_printf (_("“%s” restored"), td_account_get_display_name (account));
+  _td_window_show_toast (self, title);
+}
+
+/* The account dialog ----------------------------------------------------- */
+
+static void
+account_added_cb (TdWindow        *self,
+                  TdAccount       *account,
+                  TdAccountDialog *dialog)
+{
+  g_autofree char *title = NULL;
+
+  save_accounts (self);
+  _td_window_select_account (self, account);
+
+  /* Translators: %s is an account's name */
+  title = g_strdup_printf (_("“%s” added"), td_account_get_display_name (account));
+  _td_window_show_toast (self, title);
+}
+
+static void
+account_saved_cb (TdWindow        *self,
+                  TdAccount       *account,
+                  TdAccountDialog *dialog)
+{
+  g_autofree char *title = NULL;
+
+  save_accounts (self);
+  _td_window_accounts_edited (self);
+
+  title = g_strdup_printf (_("“%s” saved"), td_account_get_display_name (account));
+  _td_window_show_toast (self, title);
+}
+
+static TdAccountDialog *
+open_account_dialog (TdWindow  *self,
+                     TdAccount *account)
+{
+  TdAccountDialog *dialog = td_account_dialog_new (GTK_WINDOW (self), self->token_manager,
+                                                   self->accounts, account);
+
+  g_signal_connect_object (dialog, "added", G_CALLBACK (account_added_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (dialog, "saved", G_CALLBACK (account_saved_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+
+  return dialog;
+}
+
+/* Actions ---------------------------------------------------------------- */
+
+static void
+add_account_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  open_account_dialog (TD_WINDOW (widget), NULL);
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  GtkWidget *focus;
+
+  if (!gtk_widget_get_sensitive (GTK_WIDGET (self->search_button)))
+    return;
+
+  focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  /* Ctrl+F opens the search, focuses it when open, closes it when focused. */
+  if (!gtk_search_bar_get_search_mode (self->search_bar) ||
+      focus == NULL || !gtk_widget_is_ancestor (focus, GTK_WIDGET (self->search_entry)))
+    {
+      gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+      gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+    }
+  else
+    gtk_search_bar_set_search_mode (self->search_bar, FALSE);
+}
+
+/* Ctrl+C, Ctrl+R, Delete: on the selected account. */
+
+static void
+copy_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = gtk_single_selection_get_selected_item (self->selection);
+
+  if (account != NULL)
+    _td_window_copy_account (self, account, TD_COPY_TOKEN);
+}
+
+static void
+renew_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = gtk_single_selection_get_selected_item (self->selection);
+
+  if (account != NULL)
+    renew_account (self, account);
+}
+
+static void
+remove_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = gtk_single_selection_get_selected_item (self->selection);
+
+  if (account != NULL)
+    remove_account (self, account);
+}
+
+/* On the account whose id is the target: rows, notifications. */
+
+static void
+copy_account_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    _td_window_copy_account (self, account, TD_COPY_TOKEN);
+}
+
+static void
+copy_account_as_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  g_autoptr(GVariant) id = g_variant_get_child_value (parameter, 0);
+  const char *format;
+  TdAccount *account;
+
+  g_variant_get_child (parameter, 1, "&s", &format);
+
+  if (!(account = find_account (self, id)))
+    return;
+
+  if (g_str_equal (format, "header"))
+    _td_window_copy_account (self, account, TD_COPY_HEADER);
+  else if (g_str_equal (format, "curl"))
+    _td_window_copy_account (self, account, TD_COPY_CURL);
+  else
+    _td_window_copy_account (self, account, TD_COPY_TOKEN);
+}
+
+static void
+renew_account_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    renew_account (self, account);
+}
+
+static void
+sign_in_account_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    ask_to_sign_in (self, account, G_CALLBACK (renew_signed_in_cb), NULL);
+}
+
+static void
+edit_account_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    open_account_dialog (self, account);
+}
+
+static void
+change_password_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    td_account_dialog_show_change_password (open_account_dialog (self, account));
+}
+
+static void
+sign_out_account_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    td_token_manager_sign_out_async (self->token_manager, account, FALSE, self->cancellable,
+                                     signed_out_cb, g_object_ref (self));
+}
+
+static void
+remove_account_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    remove_account (self, account);
+}
+
+static void
+show_account_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    _td_window_select_account (self, account);
+}
+
+/* win.undo-remove (the toast's button, with the id) and win.undo (Ctrl+Z). */
+static void
+undo_remove_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  const char *id = parameter ? g_variant_get_string (parameter, NULL) : NULL;
+
+  /* Without an id: the latest removal, the only one undoable. */
+  if (self->removed != NULL &&
+      (id == NULL || g_str_equal (id, td_account_get_id (self->removed))))
+    undo_removal (self);
+}
+
+void
+_td_window_class_actions_init (TdWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  gtk_widget_class_install_action (widget_class, "win.add-account", NULL, add_account_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.copy", NULL, copy_action);
+  gtk_widget_class_install_action (widget_class, "win.renew", NULL, renew_action);
+  gtk_widget_class_install_action (widget_class, "win.remove", NULL, remove_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-account", "s", copy_account_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-account-as", "(ss)",
+                                   copy_account_as_action);
+  gtk_widget_class_install_action (widget_class, "win.renew-account", "s", renew_account_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-in-account", "s",
+                                   sign_in_account_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-account", "s", edit_account_action);
+  gtk_widget_class_install_action (widget_class, "win.change-password", "s",
+                                   change_password_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-out-account", "s",
+                                   sign_out_account_action);
+  gtk_widget_class_install_action (widget_class, "win.remove-account", "s",
+                                   remove_account_action);
+  gtk_widget_class_install_action (widget_class, "win.show-account", "s", show_account_action);
+  gtk_widget_class_install_action (widget_class, "win.undo-remove", "s", undo_remove_action);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_remove_action);
+
+  /* Bubble phase: a focused entry keeps its own Ctrl+C, Delete and Ctrl+Z. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK, "win.copy", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "win.remove", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Delete, 0, "win.remove", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
+}
