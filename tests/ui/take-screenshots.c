@@ -458,18 +458,10 @@ shoot_preferences (void)
 
 /* Setup ------------------------------------------------------------------ */
 
-static gboolean
-not_loading (gpointer data)
-{
-  return !td_application_get_loading (app);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-
   if (argc != 2)
     {
       g_printerr ("Usage: %s OUTPUT-DIR (inside tests/headless-session)\n", argv[0]);
@@ -509,27 +501,9 @@ main (int   argc,
 
   sim = td_test_sim_start ("--quiet", NULL);
 
-  /* The resource base path is the real one: the vendor icons are found
-   * through it. */
-  app = g_object_new (TD_TYPE_APPLICATION,
-                      "application-id", "io.github.tokendesk.TokenDesk.Screenshots",
-                      "flags", G_APPLICATION_NON_UNIQUE,
-                      "resource-base-path", "/io/github/tokendesk/TokenDesk",
-                      NULL);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-
   /* 800×600 inside: without a compositor GTK keeps a 5 px frame around
    * the window for resizing, which the default size includes. */
-  g_settings_set_int (td_application_get_settings (app), "window-width", 810);
-  g_settings_set_int (td_application_get_settings (app), "window-height", 610);
-  /* Nothing would show them here; the preferences put it back. */
-  g_settings_set_boolean (td_application_get_settings (app), "notify-expiry", FALSE);
-
-  g_application_activate (G_APPLICATION (app));
-  window = TD_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert (window != NULL);
-  wait_until (not_loading, NULL, "the account list");
+  window = td_ui_test_start_app ("io.github.tokendesk.TokenDesk.Screenshots", 810, 610, &app);
 
   shoot_empty ();
   shoot_main ();

@@ -774,9 +774,11 @@ test_copy_asks_for_password (void)
   g_assert_nonnull (strstr (td_sign_in_dialog_get_error (prompt), "Couchdrop"));
 
   td_sign_in_dialog_set_password (prompt, "alice-password");
+  g_object_ref (prompt);
   td_sign_in_dialog_sign_in (prompt);
   wait_for_our_copy ();
   g_assert_null (td_ui_test_find_toplevel (TD_TYPE_SIGN_IN_DIALOG));
+  td_ui_test_assert_finalized (g_steal_pointer (&prompt));
 
   token = td_account_dup_hand_out_token (account);
   text = read_clipboard_from (other_display);
@@ -1118,12 +1120,6 @@ test_keyboard (void)
 
 /* Setup ------------------------------------------------------------------ */
 
-static gboolean
-window_mapped (gpointer data)
-{
-  return window != NULL && gtk_widget_get_mapped (GTK_WIDGET (window));
-}
-
 /* The throwaway config folder goes when the run is over. */
 static void
 remove_tree (const char *path)
@@ -1174,22 +1170,8 @@ main (int   argc,
 
   sim = td_test_sim_start ("--quiet", NULL);
 
-  app = g_object_new (TD_TYPE_APPLICATION,
-                      "application-id", "io.github.tokendesk.TokenDesk.Test",
-                      "flags", G_APPLICATION_NON_UNIQUE,
-                      "resource-base-path", "/io/github/tokendesk/TokenDesk",
-                      NULL);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-
   /* Tall enough for every row to be on screen. */
-  g_settings_set_int (td_application_get_settings (app), "window-height", 1000);
-  g_settings_set_boolean (td_application_get_settings (app), "notify-expiry", FALSE);
-
-  g_application_activate (G_APPLICATION (app));
-  window = TD_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (window);
-  g_assert_true (td_ui_test_wait_until (window_mapped, NULL, WAIT_MS));
+  window = td_ui_test_start_app ("io.github.tokendesk.TokenDesk.Test", 0, 1000, &app);
 
   g_test_add_func ("/ui/empty-state", test_empty_state);
   g_test_add_func ("/ui/add-each-vendor", test_add_each_vendor);
@@ -1211,7 +1193,10 @@ main (int   argc,
 
   status = g_test_run ();
 
+  /* Nothing keeps the window alive once it is gone. */
+  g_object_ref (window);
   gtk_window_destroy (GTK_WINDOW (window));
+  td_ui_test_assert_finalized (g_steal_pointer (&window));
   run_for (200);
   g_clear_object (&app);
   td_test_sim_stop (sim);
