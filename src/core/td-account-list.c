@@ -6,30 +6,11 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
-#include <string.h>
 
+#include "td-account-file.h"
 #include "td-account-list.h"
 #include "td-error.h"
-
-/* The file, for a person reading it:
- *
- *   [TokenDesk]
- *   version=1
- *
- *   [0b8e…-uuid]
- *   name=Work
- *   vendor=coverwhale
- *   username=alice
- *   endpoint=sandbox
- *   …
- *
- * One group per account, named by its id (the keyring items carry the same
- * id). Nothing secret goes here, ever: the keyring has the rest. */
-
-#define MAIN_GROUP "TokenDesk"
 
 struct _TdAccountList
 {
@@ -271,14 +252,6 @@ is_blank (const char *str)
   return TRUE;
 }
 
-static gboolean
-is_valid_id (const char *id)
-{
-  /* The id names a key-file group. */
-  return id != NULL && *id != '\0' && g_strcmp0 (id, MAIN_GROUP) != 0 &&
-         strpbrk (id, "[]\n\r") == NULL && g_utf8_validate (id, -1, NULL);
-}
-
 gboolean
 td_account_list_add (TdAccountList  *self,
                      TdAccount      *account,
@@ -297,7 +270,7 @@ td_account_list_add (TdAccountList  *self,
       return FALSE;
     }
 
-  if (!is_valid_id (td_account_get_id (account)) ||
+  if (!td_account_file_is_valid_id (td_account_get_id (account)) ||
       td_account_list_find_by_id (self, td_account_get_id (account)) != NULL)
     {
       g_set_error_literal (error, TD_ERROR, TD_ERROR_FAILED,
@@ -334,183 +307,23 @@ td_account_list_remove (TdAccountList *self,
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
 }
 
-/* Parsing ---------------------------------------------------------------- */
-
-/* Runs in a worker thread for load_async: touches no TdAccount. Returns a
- * validated key file, an empty one when there is no file, or NULL. */
-static GKeyFile *
-read_key_file (GFile         *file,
-               GCancellable  *cancellable,
-               GError       **error)
-{
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(GHashTable) names = NULL;
-  g_auto(GStrv) groups = NULL;
-  g_autofree char *contents = NULL;
-  g_autofree char *where = g_file_get_parse_name (file);
-  gsize length;
-  gint64 version;
-
-  if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, &local_error))
-    {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        return g_steal_pointer (&key_file);
-
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      else
-        g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
-                     _("Cannot read the account file %s: %s"), where, local_error->message);
-      return NULL;
-    }
-
-#define DAMAGED(fmt, ...) \
-  G_STMT_START { \
-    g_autofree char *reason = g_strdup_printf (fmt, __VA_ARGS__); \
-    g_set_error (error, TD_ERROR, TD_ERROR_FAILED, \
-                 _("The account file %s is damaged and was left untouched: %s"), \
-                 where, reason); \
-    return NULL; \
-  } G_STMT_END
-
-  if (!g_key_file_load_from_data (key_file, contents, length, G_KEY_FILE_KEEP_COMMENTS,
-                                  &local_error))
-    DAMAGED ("%s", local_error->message);
-
-  if (!g_key_file_has_group (key_file, MAIN_GROUP))
-    DAMAGED (_("it has no [%s] group"), MAIN_GROUP);
-
-  version = g_key_file_get_int64 (key_file, MAIN_GROUP, "version", &local_error);
-  if (local_error != NULL)
-    DAMAGED ("%s", local_error->message);
-
-  if (version > TD_ACCOUNT_LIST_VERSION)
-    {
-      /* Printed apart: a G_GINT64_FORMAT inside the message would hide
-       * the directive from translators. */
-      g_autofree char *found = g_strdup_printf ("%" G_GINT64_FORMAT, version);
-
-      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
-                   _("The account file %s is from a newer version of Token Desk "
-                     "(format %s; this one reads up to %d) and was left untouched"),
-                   where, found, TD_ACCOUNT_LIST_VERSION);
-      return NULL;
-    }
-
-  if (version < 1)
-    DAMAGED (_("unknown format %" G_GINT64_FORMAT), version);
-
-  names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  groups = g_key_file_get_groups (key_file, NULL);
-
-  for (guint i = 0; groups[i] != NULL; i++)
-    {
-      const char *id = groups[i];
-      g_autofree char *name = NULL;
-      g_autofree char *vendor = NULL;
-      g_autofree char *hand_out = NULL;
-      TdHandOut hand_out_value;
-
-      if (g_strcmp0 (id, MAIN_GROUP) == 0)
-        continue;
-
-      name = g_key_file_get_string (key_file, id, "name", NULL);
-      vendor = g_key_file_get_string (key_file, id, "vendor", NULL);
-
-      if (name == NULL || *g_strstrip (name) == '\0')
-        DAMAGED (_("account [%s] has no name"), id);
-      if (vendor == NULL || *g_strstrip (vendor) == '\0')
-        DAMAGED (_("account “%s” has no vendor"), name);
-
-      if (!g_hash_table_add (names, g_utf8_casefold (name, -1)))
-        DAMAGED (_("two accounts are named “%s”"), name);
-
-      hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
-      if (hand_out != NULL && !td_hand_out_from_string (hand_out, &hand_out_value))
-        DAMAGED (_("account “%s” has an unknown hand-out “%s”"), name, hand_out);
-
-      for (guint k = 0; k < 2; k++)
-        {
-          const char *key = k == 0 ? "remember-password" : "admin-token";
-
-          if (g_key_file_has_key (key_file, id, key, NULL))
-            {
-              g_key_file_get_boolean (key_file, id, key, &local_error);
-              if (local_error != NULL)
-                DAMAGED (_("account “%s”: %s"), name, local_error->message);
-            }
-        }
-
-      if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
-        {
-          gint64 lifetime = g_key_file_get_int64 (key_file, id, "assumed-lifetime", &local_error);
-
-          if (local_error != NULL)
-            DAMAGED (_("account “%s”: %s"), name, local_error->message);
-          if (lifetime < 60 || lifetime > 7 * 24 * 3600)
-            DAMAGED (_("account “%s” has an assumed lifetime out of range"), name);
-        }
-    }
-
-#undef DAMAGED
-
-  return g_steal_pointer (&key_file);
-}
-
-/* Main thread: sets the file's settings on an account. */
-static void
-apply_group (TdAccount *account,
-             GKeyFile  *key_file,
-             const char *id)
-{
-  g_autofree char *name = g_key_file_get_string (key_file, id, "name", NULL);
-  g_autofree char *username = g_key_file_get_string (key_file, id, "username", NULL);
-  g_autofree char *endpoint = g_key_file_get_string (key_file, id, "endpoint", NULL);
-  g_autofree char *hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
-  TdHandOut hand_out_value = TD_HAND_OUT_ID_TOKEN;
-
-  if (hand_out != NULL)
-    td_hand_out_from_string (hand_out, &hand_out_value);
-
-  g_object_freeze_notify (G_OBJECT (account));
-  td_account_set_display_name (account, g_strstrip (name));
-  td_account_set_username (account, username && *username ? username : NULL);
-  td_account_set_endpoint (account, endpoint && *endpoint ? endpoint : NULL);
-  td_account_set_hand_out (account, hand_out_value);
-  td_account_set_remember_password (account,
-                                    g_key_file_get_boolean (key_file, id,
-                                                            "remember-password", NULL));
-  td_account_set_admin_token (account,
-                              g_key_file_get_boolean (key_file, id, "admin-token", NULL));
-  if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
-    td_account_set_assumed_lifetime (account,
-                                     g_key_file_get_int64 (key_file, id,
-                                                           "assumed-lifetime", NULL));
-  else
-    td_account_set_assumed_lifetime (account, TD_ACCOUNT_DEFAULT_ASSUMED_LIFETIME);
-  g_object_thaw_notify (G_OBJECT (account));
-}
+/* Loading ---------------------------------------------------------------- */
 
 static void
 merge_key_file (TdAccountList *self,
                 GKeyFile      *key_file)
 {
   g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
-  g_auto(GStrv) groups = g_key_file_get_groups (key_file, NULL);
+  g_auto(GStrv) ids = td_account_file_get_ids (key_file);
   gboolean same = TRUE;
   guint old_len;
 
-  for (guint i = 0; groups[i] != NULL; i++)
+  for (guint i = 0; ids[i] != NULL; i++)
     {
-      const char *id = groups[i];
-      g_autofree char *vendor = NULL;
+      const char *id = ids[i];
+      g_autofree char *vendor = td_account_file_dup_vendor (key_file, id);
       TdAccount *account;
 
-      if (g_strcmp0 (id, MAIN_GROUP) == 0)
-        continue;
-
-      vendor = g_strstrip (g_key_file_get_string (key_file, id, "vendor", NULL));
       account = td_account_list_find_by_id (self, id);
 
       /* Keep the object: the UI is bound to it and it holds the tokens. */
@@ -519,7 +332,7 @@ merge_key_file (TdAccountList *self,
       else
         account = td_account_new (id, vendor);
 
-      apply_group (account, key_file, id);
+      td_account_file_apply (key_file, id, account);
       g_ptr_array_add (accounts, account);
     }
 
@@ -545,7 +358,7 @@ load_thread (GTask        *task,
   GError *error = NULL;
   GKeyFile *key_file;
 
-  key_file = read_key_file (G_FILE (task_data), cancellable, &error);
+  key_file = td_account_file_read (G_FILE (task_data), cancellable, &error);
   if (key_file == NULL)
     g_task_return_error (task, error);
   else
@@ -622,7 +435,7 @@ td_account_list_load_sync (TdAccountList  *self,
 
   g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
 
-  key_file = read_key_file (self->file, cancellable, &local_error);
+  key_file = td_account_file_read (self->file, cancellable, &local_error);
   if (!finish_load (self, key_file, &local_error))
     {
       g_propagate_error (error, local_error);
@@ -634,46 +447,10 @@ td_account_list_load_sync (TdAccountList  *self,
 
 /* Saving ----------------------------------------------------------------- */
 
-static char *
-serialize (TdAccountList *self,
-           gsize         *length)
-{
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
-
-  g_key_file_set_comment (key_file, NULL, NULL,
-                          " Token Desk accounts. No secret is kept here: tokens and passwords"
-                          "\n are in the keyring, under the account's id.", NULL);
-  g_key_file_set_integer (key_file, MAIN_GROUP, "version", TD_ACCOUNT_LIST_VERSION);
-
-  for (guint i = 0; i < self->accounts->len; i++)
-    {
-      TdAccount *account = g_ptr_array_index (self->accounts, i);
-      const char *id = td_account_get_id (account);
-
-      g_key_file_set_string (key_file, id, "name", td_account_get_display_name (account));
-      g_key_file_set_string (key_file, id, "vendor", td_account_get_vendor (account));
-      if (td_account_get_username (account) != NULL)
-        g_key_file_set_string (key_file, id, "username", td_account_get_username (account));
-      if (td_account_get_endpoint (account) != NULL)
-        g_key_file_set_string (key_file, id, "endpoint", td_account_get_endpoint (account));
-      g_key_file_set_string (key_file, id, "hand-out",
-                             td_hand_out_to_string (td_account_get_hand_out (account)));
-      g_key_file_set_boolean (key_file, id, "remember-password",
-                              td_account_get_remember_password (account));
-      g_key_file_set_boolean (key_file, id, "admin-token",
-                              td_account_get_admin_token (account));
-      g_key_file_set_int64 (key_file, id, "assumed-lifetime",
-                            td_account_get_assumed_lifetime (account));
-    }
-
-  return g_key_file_to_data (key_file, length, NULL);
-}
-
 typedef struct
 {
   char     *path;
-  char     *contents;
-  gsize     length;
+  GBytes   *contents;
   gboolean  check_absent;  /* never loaded: refuse to replace a file we have not read */
 } Write;
 
@@ -681,7 +458,7 @@ static void
 write_free (Write *write)
 {
   g_free (write->path);
-  g_free (write->contents);
+  g_bytes_unref (write->contents);
   g_free (write);
 }
 
@@ -690,37 +467,7 @@ static gboolean
 write_file (Write   *write,
             GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (write->path);
-  g_autoptr(GError) local_error = NULL;
-
-  if (write->check_absent && g_file_test (write->path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
-                   _("The account file %s was not read first: not replacing it"), write->path);
-      return FALSE;
-    }
-
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
-                   _("Cannot create the folder %s: %s"), dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  /* CONSISTENT: written to a temporary file, synced, renamed over the old
-   * one. Private, although nothing in it is secret: usernames and hosts
-   * are nobody else's business. */
-  if (!g_file_set_contents_full (write->path, write->contents, write->length,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local_error))
-    {
-      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
-                   _("Cannot save the account file: %s"), local_error->message);
-      return FALSE;
-    }
-
-  return TRUE;
+  return td_account_file_write (write->path, write->contents, write->check_absent, error);
 }
 
 static Write *
@@ -749,7 +496,7 @@ prepare_write (TdAccountList  *self,
 
   write = g_new0 (Write, 1);
   write->path = g_steal_pointer (&path);
-  write->contents = serialize (self, &write->length);
+  write->contents = td_account_file_serialize (G_LIST_MODEL (self));
   write->check_absent = !self->loaded;
 
   return write;

@@ -7,11 +7,12 @@
 #include <gio/gio.h>
 
 #include "td-account.h"
+#include "td-account-file.h"
 
 G_BEGIN_DECLS
 
 /* The version this build writes and the newest it reads. */
-#define TD_ACCOUNT_LIST_VERSION 1
+#define TD_ACCOUNT_LIST_VERSION TD_ACCOUNT_FILE_VERSION
 
 #define TD_TYPE_ACCOUNT_LIST (td_account_list_get_type ())
 

@@ -53,103 +53,52 @@ parse_tokens (TdProvider      *self,
   return g_steal_pointer (&tokens);
 }
 
-static void
-login_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+static gboolean
+refuse (TdProvider  *self,
+        guint        status,
+        const char  *text,
+        GError     **error)
 {
-  g_autoptr(GTask) task = user_data;
-  TdProvider *self = g_task_get_source_object (task);
-  TdAccount *account = g_task_get_task_data (task);
   const char *vendor = td_provider_get_display_name (self);
-  g_autoptr(TdHttpResponse) response = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  TdTokens *tokens;
 
-  if (!(response = td_vendor_send_finish (object, result, task)))
-    return;
-
-  g_debug ("Account %s: sign-in answered %u", td_account_get_id (account), response->status);
-
-  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
-    {
-      if ((tokens = parse_tokens (self, account, response, &error)))
-        g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  text = td_vendor_dup_error_text (response, "error", "message", "Error", NULL);
-
-  switch (response->status)
+  switch (status)
     {
     case SOUP_STATUS_UNAUTHORIZED:
       /* Couchdrop documents the status but no field to send a code in. */
-      g_set_error (&error, TD_ERROR, TD_ERROR_TWO_FACTOR_REQUIRED,
+      g_set_error (error, TD_ERROR, TD_ERROR_TWO_FACTOR_REQUIRED,
                    _("%s asks for two-factor authentication, which its API does not "
                      "support. Create an administrative token in %s’s administration "
                      "interface and use it for this account instead."),
                    vendor, vendor);
-      break;
+      return TRUE;
 
     case SOUP_STATUS_FORBIDDEN:
       /* Couchdrop also says 403 for a wrong password. */
       if (text != NULL)
-        g_set_error (&error, TD_ERROR, TD_ERROR_ACCESS_DENIED,
+        g_set_error (error, TD_ERROR, TD_ERROR_ACCESS_DENIED,
                      _("%s denied access (check the username and password): %s"),
                      vendor, text);
       else
-        g_set_error (&error, TD_ERROR, TD_ERROR_ACCESS_DENIED,
+        g_set_error (error, TD_ERROR, TD_ERROR_ACCESS_DENIED,
                      _("%s denied access (check the username and password)"), vendor);
-      break;
+      return TRUE;
 
     default:
-      td_provider_set_unexpected_status_error (self, response, text, &error);
-      break;
+      return FALSE;
     }
-
-  g_task_return_error (task, g_steal_pointer (&error));
 }
 
-static void
-td_couchdrop_provider_login_async (TdProvider          *self,
-                                   TdAccount           *account,
-                                   const char          *password,
-                                   const char          *new_password,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback  callback,
-                                   gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *username;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_couchdrop_provider_login_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
-
-  if (!(username = td_vendor_require_username (self, account, &error)))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "username");
-  json_builder_add_string_value (builder, username);
-  json_builder_set_member_name (builder, "password");
-  json_builder_add_string_value (builder, password);
-  json_builder_set_member_name (builder, "system");
-  json_builder_add_string_value (builder, SYSTEM_NAME);
-  json_builder_end_object (builder);
-
-  td_vendor_send (self, account, "POST", "/authenticate", builder,
-                  g_steal_pointer (&task), login_cb);
-}
+static const TdVendorCall sign_in = {
+  .name = "sign-in",
+  .path = "/authenticate",
+  .username_member = "username",
+  .password_member = "password",
+  .fixed_member = "system",
+  .fixed_value = SYSTEM_NAME,
+  .text_members = { "error", "message", "Error" },
+  .refuse = refuse,
+  .parse = parse_tokens,
+};
 
 static void
 td_couchdrop_provider_class_init (TdCouchdropProviderClass *klass)
@@ -167,8 +116,7 @@ td_couchdrop_provider_class_init (TdCouchdropProviderClass *klass)
                              TD_PROVIDER_FEATURE_ASSUMED_LIFETIME;
 
   /* No refresh token: renewing signs in again (the base class says so). */
-  provider_class->login_async = td_couchdrop_provider_login_async;
-  provider_class->login_finish = td_vendor_tokens_finish;
+  td_vendor_class_set_calls (provider_class, &sign_in, NULL);
 }
 
 static void

@@ -135,221 +135,63 @@ parse_tokens (TdProvider      *self,
   return g_steal_pointer (&tokens);
 }
 
-static void
-login_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+/* A refresh token that was rotated away, expired or revoked: Cover Whale
+ * says 400 with its Error text; a gateway in front of it may say 401. */
+static gboolean
+refuse_refresh (TdProvider  *self,
+                guint        status,
+                const char  *text,
+                GError     **error)
 {
-  g_autoptr(GTask) task = user_data;
-  TdProvider *self = g_task_get_source_object (task);
-  TdAccount *account = g_task_get_task_data (task);
-  g_autoptr(TdHttpResponse) response = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  TdTokens *tokens;
+  const char *vendor = td_provider_get_display_name (self);
 
-  if (!(response = td_vendor_send_finish (object, result, task)))
-    return;
+  if (status != SOUP_STATUS_UNAUTHORIZED && (status != SOUP_STATUS_BAD_REQUEST || text == NULL))
+    return FALSE;
 
-  g_debug ("Account %s: sign-in answered %u", td_account_get_id (account), response->status);
-
-  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
-    {
-      if ((tokens = parse_tokens (self, account, response, &error)))
-        g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  text = td_vendor_dup_error_text (response, "Error", "message", NULL);
-
-  if (response->status == SOUP_STATUS_BAD_REQUEST && text != NULL)
-    g_set_error (&error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
-                 _("%s refused the sign-in: %s"), td_provider_get_display_name (self), text);
+  if (text != NULL)
+    g_set_error (error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                 _("%s rejected the refresh token: %s"), vendor, text);
   else
-    td_provider_set_unexpected_status_error (self, response, text, &error);
-
-  g_task_return_error (task, g_steal_pointer (&error));
+    g_set_error (error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                 _("%s rejected the refresh token"), vendor);
+  return TRUE;
 }
 
-static void
-td_coverwhale_provider_login_async (TdProvider          *self,
-                                    TdAccount           *account,
-                                    const char          *password,
-                                    const char          *new_password,
-                                    GCancellable        *cancellable,
-                                    GAsyncReadyCallback  callback,
-                                    gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *username;
+static const TdVendorCall sign_in = {
+  .name = "sign-in",
+  .path = "/authentication",
+  .username_member = "username",
+  .password_member = "password",
+  /* The forced change: the same call sets the new password, when given. */
+  .new_password_member = "new_password",
+  .text_members = { "Error", "message" },
+  .refused = N_("%s refused the sign-in: %s"),
+  .parse = parse_tokens,
+};
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_coverwhale_provider_login_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
-
-  if (!(username = td_vendor_require_username (self, account, &error)))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "username");
-  json_builder_add_string_value (builder, username);
-  json_builder_set_member_name (builder, "password");
-  json_builder_add_string_value (builder, password);
-  /* The forced change: the same call sets the new password. */
-  if (new_password != NULL)
-    {
-      json_builder_set_member_name (builder, "new_password");
-      json_builder_add_string_value (builder, new_password);
-    }
-  json_builder_end_object (builder);
-
-  td_vendor_send (self, account, "POST", "/authentication", builder,
-                  g_steal_pointer (&task), login_cb);
-}
-
-static void
-refresh_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  TdProvider *self = g_task_get_source_object (task);
-  TdAccount *account = g_task_get_task_data (task);
-  g_autoptr(TdHttpResponse) response = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  TdTokens *tokens;
-
-  if (!(response = td_vendor_send_finish (object, result, task)))
-    return;
-
-  g_debug ("Account %s: refresh answered %u", td_account_get_id (account), response->status);
-
-  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
-    {
-      if ((tokens = parse_tokens (self, account, response, &error)))
-        g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  text = td_vendor_dup_error_text (response, "Error", "message", NULL);
-
-  /* A refresh token that was rotated away, expired or revoked: Cover Whale
-   * says 400 with its Error text; a gateway in front of it may say 401. */
-  if (response->status == SOUP_STATUS_UNAUTHORIZED ||
-      (response->status == SOUP_STATUS_BAD_REQUEST && text != NULL))
-    {
-      if (text != NULL)
-        g_set_error (&error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
-                     _("%s rejected the refresh token: %s"),
-                     td_provider_get_display_name (self), text);
-      else
-        g_set_error (&error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
-                     _("%s rejected the refresh token"),
-                     td_provider_get_display_name (self));
-    }
-  else
-    td_provider_set_unexpected_status_error (self, response, text, &error);
-
-  g_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
-td_coverwhale_provider_refresh_async (TdProvider          *self,
-                                      TdAccount           *account,
-                                      const char          *refresh_token,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *username;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_coverwhale_provider_refresh_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
-
-  if (!(username = td_vendor_require_username (self, account, &error)))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "username");
-  json_builder_add_string_value (builder, username);
-  json_builder_set_member_name (builder, "refresh_token");
-  json_builder_add_string_value (builder, refresh_token);
-  json_builder_end_object (builder);
-
-  td_vendor_send (self, account, "POST", "/authentication", builder,
-                  g_steal_pointer (&task), refresh_cb);
-}
-
-static void td_coverwhale_provider_request_password_reset_async (TdProvider          *self,
-                                                                 TdAccount           *account,
-                                                                 GCancellable        *cancellable,
-                                                                 GAsyncReadyCallback  callback,
-                                                                 gpointer             user_data);
+/* Returns a new refresh token too: each authentication rotates it. */
+static const TdVendorCall refresh = {
+  .name = "refresh",
+  .path = "/authentication",
+  .username_member = "username",
+  .refresh_token_member = "refresh_token",
+  .text_members = { "Error", "message" },
+  .refuse = refuse_refresh,
+  .parse = parse_tokens,
+};
 
 /* Both steps of the password reset answer 200 or a 400 with Error. */
-static void
-password_reset_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  TdProvider *self = g_task_get_source_object (task);
-  TdAccount *account = g_task_get_task_data (task);
-  g_autoptr(TdHttpResponse) response = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  gboolean confirm;
+static const TdVendorCall reset_request = {
+  .name = "password reset request",
+  .text_members = { "Error", "message" },
+  .refused = N_("%s did not send a reset code: %s"),
+};
 
-  if (!(response = td_vendor_send_finish (object, result, task)))
-    return;
-
-  confirm = g_task_get_source_tag (task) != td_coverwhale_provider_request_password_reset_async;
-  g_debug ("Account %s: password reset %s answered %u", td_account_get_id (account),
-           confirm ? "confirmation" : "request", response->status);
-
-  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  text = td_vendor_dup_error_text (response, "Error", "message", NULL);
-
-  if (response->status == SOUP_STATUS_BAD_REQUEST && text != NULL)
-    {
-      if (confirm)
-        g_set_error (&error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
-                     _("%s did not accept the reset code: %s"),
-                     td_provider_get_display_name (self), text);
-      else
-        g_set_error (&error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
-                     _("%s did not send a reset code: %s"),
-                     td_provider_get_display_name (self), text);
-    }
-  else
-    td_provider_set_unexpected_status_error (self, response, text, &error);
-
-  g_task_return_error (task, g_steal_pointer (&error));
-}
+static const TdVendorCall reset_confirmation = {
+  .name = "password reset confirmation",
+  .text_members = { "Error", "message" },
+  .refused = N_("%s did not accept the reset code: %s"),
+};
 
 static void
 td_coverwhale_provider_request_password_reset_async (TdProvider          *self,
@@ -358,27 +200,19 @@ td_coverwhale_provider_request_password_reset_async (TdProvider          *self,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *escaped = NULL;
   g_autofree char *path = NULL;
   const char *username;
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_coverwhale_provider_request_password_reset_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
-
-  if (!(username = td_vendor_require_username (self, account, &error)))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!(username = td_vendor_require_username (self, account, cancellable, callback, user_data)))
+    return;
 
   /* The code is e-mailed to the account's address. */
   escaped = g_uri_escape_string (username, NULL, FALSE);
   path = g_strconcat ("/password-reset?username=", escaped, NULL);
 
-  td_vendor_send (self, account, "GET", path, NULL, g_steal_pointer (&task), password_reset_cb);
+  td_vendor_call_async (self, account, &reset_request, "GET", path, NULL,
+                        cancellable, callback, user_data);
 }
 
 static void
@@ -390,37 +224,22 @@ td_coverwhale_provider_reset_password_async (TdProvider          *self,
                                              GAsyncReadyCallback  callback,
                                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = NULL;
   g_autofree char *trimmed_code = NULL;
   const char *username;
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_coverwhale_provider_reset_password_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
-
-  if (!(username = td_vendor_require_username (self, account, &error)))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!(username = td_vendor_require_username (self, account, cancellable, callback, user_data)))
+    return;
 
   /* Codes are pasted from an e-mail, often with a space or a newline. */
   trimmed_code = g_strstrip (g_strdup (code));
 
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "username");
-  json_builder_add_string_value (builder, username);
-  json_builder_set_member_name (builder, "new_password");
-  json_builder_add_string_value (builder, new_password);
-  json_builder_set_member_name (builder, "reset_token");
-  json_builder_add_string_value (builder, trimmed_code);
-  json_builder_end_object (builder);
-
-  td_vendor_send (self, account, "POST", "/password-reset", builder,
-                  g_steal_pointer (&task), password_reset_cb);
+  body = td_vendor_body_new ("username", username,
+                             "new_password", new_password,
+                             "reset_token", trimmed_code,
+                             NULL);
+  td_vendor_call_async (self, account, &reset_confirmation, "POST", "/password-reset", body,
+                        cancellable, callback, user_data);
 }
 
 static void
@@ -439,10 +258,7 @@ td_coverwhale_provider_class_init (TdCoverwhaleProviderClass *klass)
                              TD_PROVIDER_FEATURE_PASSWORD_RESET |
                              TD_PROVIDER_FEATURE_CHANGE_PASSWORD;
 
-  provider_class->login_async = td_coverwhale_provider_login_async;
-  provider_class->login_finish = td_vendor_tokens_finish;
-  provider_class->refresh_async = td_coverwhale_provider_refresh_async;
-  provider_class->refresh_finish = td_vendor_tokens_finish;
+  td_vendor_class_set_calls (provider_class, &sign_in, &refresh);
   provider_class->request_password_reset_async =
     td_coverwhale_provider_request_password_reset_async;
   provider_class->reset_password_async = td_coverwhale_provider_reset_password_async;

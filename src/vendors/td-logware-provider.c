@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <libsoup/soup.h>
 
 #include "td-error.h"
 #include "td-jwt.h"
@@ -31,6 +30,7 @@ static const TdEndpointPreset presets[] = {
 
 static TdTokens *
 parse_tokens (TdProvider      *self,
+              TdAccount       *account,
               TdHttpResponse  *response,
               GError         **error)
 {
@@ -63,79 +63,16 @@ parse_tokens (TdProvider      *self,
   return g_steal_pointer (&tokens);
 }
 
-static void
-login_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  TdProvider *self = g_task_get_source_object (task);
-  TdAccount *account = g_task_get_task_data (task);
-  g_autoptr(TdHttpResponse) response = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  TdTokens *tokens;
-
-  if (!(response = td_vendor_send_finish (object, result, task)))
-    return;
-
-  g_debug ("Account %s: sign-in answered %u", td_account_get_id (account), response->status);
-
-  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
-    {
-      if ((tokens = parse_tokens (self, response, &error)))
-        g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  text = td_vendor_dup_error_text (response, "message", "error", NULL);
-
-  if (response->status == SOUP_STATUS_BAD_REQUEST && text != NULL)
-    g_set_error (&error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
-                 _("%s refused the sign-in: %s"), td_provider_get_display_name (self), text);
-  else
-    td_provider_set_unexpected_status_error (self, response, text, &error);
-
-  g_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
-td_logware_provider_login_async (TdProvider          *self,
-                                 TdAccount           *account,
-                                 const char          *password,
-                                 const char          *new_password,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *login;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_logware_provider_login_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
-
-  if (!(login = td_vendor_require_username (self, account, &error)))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "login");
-  json_builder_add_string_value (builder, login);
-  json_builder_set_member_name (builder, "password");
-  json_builder_add_string_value (builder, password);
-  json_builder_end_object (builder);
-
-  td_vendor_send (self, account, "POST", "/api/users/authenticate", builder,
-                  g_steal_pointer (&task), login_cb);
-}
+/* Login and password are assigned by Logware. */
+static const TdVendorCall sign_in = {
+  .name = "sign-in",
+  .path = "/api/users/authenticate",
+  .username_member = "login",
+  .password_member = "password",
+  .text_members = { "message", "error" },
+  .refused = N_("%s refused the sign-in: %s"),
+  .parse = parse_tokens,
+};
 
 static void
 td_logware_provider_class_init (TdLogwareProviderClass *klass)
@@ -152,8 +89,7 @@ td_logware_provider_class_init (TdLogwareProviderClass *klass)
   provider_class->features = TD_PROVIDER_FEATURE_NONE;
 
   /* No refresh token: renewing signs in again (the base class says so). */
-  provider_class->login_async = td_logware_provider_login_async;
-  provider_class->login_finish = td_vendor_tokens_finish;
+  td_vendor_class_set_calls (provider_class, &sign_in, NULL);
 }
 
 static void

@@ -36,6 +36,7 @@ dup_senmo_text (TdHttpResponse *response)
 
 static TdTokens *
 parse_tokens (TdProvider      *self,
+              TdAccount       *account,
               TdHttpResponse  *response,
               GError         **error)
 {
@@ -82,127 +83,64 @@ parse_tokens (TdProvider      *self,
   return g_steal_pointer (&tokens);
 }
 
-static void td_senmo_provider_login_async (TdProvider          *self,
-                                           TdAccount           *account,
-                                           const char          *password,
-                                           const char          *new_password,
-                                           GCancellable        *cancellable,
-                                           GAsyncReadyCallback  callback,
-                                           gpointer             user_data);
+/* The API page says 400 for a failed sign-in, the status-code page 401. */
+static gboolean
+is_refusal (guint       status,
+            const char *text)
+{
+  return status == SOUP_STATUS_UNAUTHORIZED || (status == SOUP_STATUS_BAD_REQUEST && text != NULL);
+}
+
+static gboolean
+refuse_sign_in (TdProvider  *self,
+                guint        status,
+                const char  *text,
+                GError     **error)
+{
+  if (!is_refusal (status, text))
+    return FALSE;
+
+  g_set_error (error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
+               _("%s refused the sign-in: %s"),
+               td_provider_get_display_name (self), text ? text : _("no reason given"));
+  return TRUE;
+}
+
+static gboolean
+refuse_refresh (TdProvider  *self,
+                guint        status,
+                const char  *text,
+                GError     **error)
+{
+  if (!is_refusal (status, text))
+    return FALSE;
+
+  g_set_error (error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+               _("%s rejected the refresh token: %s"),
+               td_provider_get_display_name (self), text ? text : _("no reason given"));
+  return TRUE;
+}
 
 /* Sign-in and refresh answer in the same shape. */
-static void
-answer_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  TdProvider *self = g_task_get_source_object (task);
-  TdAccount *account = g_task_get_task_data (task);
-  const char *vendor = td_provider_get_display_name (self);
-  g_autoptr(TdHttpResponse) response = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  gboolean refresh;
-  TdTokens *tokens;
+static const TdVendorCall sign_in = {
+  .name = "sign-in",
+  .path = "/v1/auth",
+  .username_member = "username",
+  .password_member = "password",
+  .dup_text = dup_senmo_text,
+  .refuse = refuse_sign_in,
+  .parse = parse_tokens,
+};
 
-  if (!(response = td_vendor_send_finish (object, result, task)))
-    return;
-
-  refresh = g_task_get_source_tag (task) != td_senmo_provider_login_async;
-  g_debug ("Account %s: %s answered %u", td_account_get_id (account),
-           refresh ? "refresh" : "sign-in", response->status);
-
-  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
-    {
-      if ((tokens = parse_tokens (self, response, &error)))
-        g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  text = dup_senmo_text (response);
-
-  /* The API page says 400 for a failed sign-in, the status-code page 401. */
-  if (response->status == SOUP_STATUS_UNAUTHORIZED ||
-      (response->status == SOUP_STATUS_BAD_REQUEST && text != NULL))
-    {
-      if (refresh)
-        g_set_error (&error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
-                     _("%s rejected the refresh token: %s"),
-                     vendor, text ? text : _("no reason given"));
-      else
-        g_set_error (&error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
-                     _("%s refused the sign-in: %s"),
-                     vendor, text ? text : _("no reason given"));
-    }
-  else
-    td_provider_set_unexpected_status_error (self, response, text, &error);
-
-  g_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
-td_senmo_provider_login_async (TdProvider          *self,
-                               TdAccount           *account,
-                               const char          *password,
-                               const char          *new_password,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *username;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_senmo_provider_login_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
-
-  if (!(username = td_vendor_require_username (self, account, &error)))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "username");
-  json_builder_add_string_value (builder, username);
-  json_builder_set_member_name (builder, "password");
-  json_builder_add_string_value (builder, password);
-  json_builder_end_object (builder);
-
-  td_vendor_send (self, account, "POST", "/v1/auth", builder, g_steal_pointer (&task), answer_cb);
-}
-
-static void
-td_senmo_provider_refresh_async (TdProvider          *self,
-                                 TdAccount           *account,
-                                 const char          *refresh_token,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_senmo_provider_refresh_async);
-  g_task_set_task_data (task, g_object_ref (account), g_object_unref);
-
+static const TdVendorCall refresh = {
+  .name = "refresh",
+  .path = "/v1/auth/refreshtoken",
   /* One word, lower case, as the page spells it. */
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "refreshtoken");
-  json_builder_add_string_value (builder, refresh_token);
-  json_builder_end_object (builder);
-
-  td_vendor_send (self, account, "POST", "/v1/auth/refreshtoken", builder,
-                  g_steal_pointer (&task), answer_cb);
-}
+  .refresh_token_member = "refreshtoken",
+  .dup_text = dup_senmo_text,
+  .refuse = refuse_refresh,
+  .parse = parse_tokens,
+};
 
 static void
 td_senmo_provider_class_init (TdSenmoProviderClass *klass)
@@ -222,10 +160,7 @@ td_senmo_provider_class_init (TdSenmoProviderClass *klass)
                              TD_PROVIDER_FEATURE_REQUIRES_ENDPOINT |
                              TD_PROVIDER_FEATURE_CHOOSE_TOKEN;
 
-  provider_class->login_async = td_senmo_provider_login_async;
-  provider_class->login_finish = td_vendor_tokens_finish;
-  provider_class->refresh_async = td_senmo_provider_refresh_async;
-  provider_class->refresh_finish = td_vendor_tokens_finish;
+  td_vendor_class_set_calls (provider_class, &sign_in, &refresh);
 }
 
 static void

@@ -16,77 +16,199 @@
  * HTML squeezed into a JSON string would not fit one. */
 #define MAX_VENDOR_TEXT_CHARS 200
 
-const char *
-td_vendor_require_username (TdProvider  *self,
-                            TdAccount   *account,
-                            GError     **error)
+/* What a call's callback needs: the task's data. */
+typedef struct
 {
-  const char *username = td_account_get_username (account);
+  TdAccount          *account;
+  const TdVendorCall *call;
+} CallData;
 
-  if (username == NULL || *username == '\0')
+static void
+call_data_free (gpointer data)
+{
+  CallData *call_data = data;
+
+  g_clear_object (&call_data->account);
+  g_free (call_data);
+}
+
+const char *
+td_vendor_require_username (TdProvider          *self,
+                            TdAccount           *account,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  const char *username;
+
+  g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), NULL);
+
+  username = td_account_get_username (account);
+  if (username != NULL && *username != '\0')
+    return username;
+
+  /* A task like the call's own, so that a cancelled call still says so. */
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_vendor_require_username);
+  g_task_return_new_error (task, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
+                           _("Enter the username of your %s account"),
+                           td_provider_get_display_name (self));
+  return NULL;
+}
+
+JsonNode *
+td_vendor_body_new (const char *first_member,
+                    ...)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  va_list args;
+
+  json_builder_begin_object (builder);
+
+  va_start (args, first_member);
+  for (const char *member = first_member; member; member = va_arg (args, const char *))
     {
-      g_set_error (error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS,
-                   _("Enter the username of your %s account"),
-                   td_provider_get_display_name (self));
-      return NULL;
+      const char *value = va_arg (args, const char *);
+
+      if (value == NULL)
+        continue;
+
+      json_builder_set_member_name (builder, member);
+      json_builder_add_string_value (builder, value);
+    }
+  va_end (args);
+
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+static char *
+dup_first_text (TdHttpResponse     *response,
+                const char * const *members)
+{
+  char *text = NULL;
+
+  for (guint i = 0; members[i] != NULL && text == NULL; i++)
+    {
+      const char *value = td_http_response_get_string (response, members[i]);
+
+      if (value == NULL)
+        continue;
+
+      text = g_strstrip (g_strdup (value));
+      if (*text == '\0')
+        g_clear_pointer (&text, g_free);
     }
 
-  return username;
+  if (text != NULL && g_utf8_strlen (text, -1) > MAX_VENDOR_TEXT_CHARS)
+    {
+      g_autofree char *head = g_utf8_substring (text, 0, MAX_VENDOR_TEXT_CHARS);
+
+      g_free (text);
+      text = g_strconcat (head, "…", NULL);
+    }
+
+  return text;
+}
+
+/* The one place a vendor's answer is read: each call only says which of
+ * its statuses mean what, and how its tokens are spelled. */
+static void
+call_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TdProvider *self = g_task_get_source_object (task);
+  CallData *data = g_task_get_task_data (task);
+  const TdVendorCall *call = data->call;
+  g_autoptr(TdHttpResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  TdTokens *tokens;
+
+  response = td_http_client_request_finish (TD_HTTP_CLIENT (object), result, &error);
+  if (response == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_debug ("Account %s: %s answered %u",
+           td_account_get_id (data->account), call->name, response->status);
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
+    {
+      if (call->parse == NULL)
+        g_task_return_boolean (task, TRUE);
+      else if ((tokens = call->parse (self, data->account, response, &error)))
+        g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
+      else
+        g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  text = call->dup_text ? call->dup_text (response) : dup_first_text (response, call->text_members);
+
+  if (call->refused != NULL && response->status == SOUP_STATUS_BAD_REQUEST && text != NULL)
+    g_set_error (&error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS, _(call->refused),
+                 td_provider_get_display_name (self), text);
+  else if (call->refuse == NULL || !call->refuse (self, response->status, text, &error))
+    td_provider_set_unexpected_status_error (self, response, text, &error);
+
+  g_task_return_error (task, g_steal_pointer (&error));
 }
 
 void
-td_vendor_send (TdProvider          *self,
-                TdAccount           *account,
-                const char          *method,
-                const char          *path,
-                JsonBuilder         *body,
-                GTask               *task,
-                GAsyncReadyCallback  callback)
+td_vendor_call_async (TdProvider          *self,
+                      TdAccount           *account,
+                      const TdVendorCall  *call,
+                      const char          *method,
+                      const char          *path,
+                      JsonNode            *body,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
 {
+  g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autofree char *base = NULL;
   g_autofree char *url = NULL;
+  CallData *data;
 
-  g_assert (TD_IS_PROVIDER (self));
-  g_assert (G_IS_TASK (task));
+  g_return_if_fail (TD_IS_PROVIDER (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (call != NULL);
+  g_return_if_fail (method != NULL && path != NULL);
+
+  data = g_new0 (CallData, 1);
+  data->account = g_object_ref (account);
+  data->call = call;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_vendor_call_async);
+  g_task_set_task_data (task, data, call_data_free);
 
   base = td_provider_resolve_base_url (self, td_account_get_endpoint (account), &error);
   if (base == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
-      g_object_unref (task);
       return;
     }
 
   url = g_strconcat (base, path, NULL);
-  if (body != NULL)
-    root = json_builder_get_root (body);
 
   /* The path may carry a username in its query: the HTTP client logs the
    * path without it. */
   g_debug ("Account %s: %s request", td_account_get_id (account), method);
 
   td_http_client_request_async (td_provider_get_http_client (self),
-                                method, url, root,
+                                method, url, body,
                                 td_provider_get_display_name (self),
-                                g_task_get_cancellable (task),
-                                callback, task);
-}
-
-TdHttpResponse *
-td_vendor_send_finish (GObject      *client,
-                       GAsyncResult *result,
-                       GTask        *task)
-{
-  GError *error = NULL;
-  TdHttpResponse *response;
-
-  response = td_http_client_request_finish (TD_HTTP_CLIENT (client), result, &error);
-  if (response == NULL)
-    g_task_return_error (task, error);
-
-  return response;
+                                cancellable, call_cb, g_steal_pointer (&task));
 }
 
 JsonObject *
@@ -179,40 +301,137 @@ td_vendor_dup_error_text (TdHttpResponse *response,
                           const char     *first_member,
                           ...)
 {
+  const char *members[8] = { first_member, NULL };
   va_list args;
-  char *text = NULL;
 
   va_start (args, first_member);
-  for (const char *member = first_member; member && !text; member = va_arg (args, const char *))
+  for (guint i = 1; members[i - 1] != NULL; i++)
     {
-      const char *value = td_http_response_get_string (response, member);
-
-      if (value == NULL)
-        continue;
-
-      text = g_strstrip (g_strdup (value));
-      if (*text == '\0')
-        g_clear_pointer (&text, g_free);
+      g_assert (i < G_N_ELEMENTS (members));
+      members[i] = va_arg (args, const char *);
     }
   va_end (args);
 
-  if (text != NULL && g_utf8_strlen (text, -1) > MAX_VENDOR_TEXT_CHARS)
-    {
-      g_autofree char *head = g_utf8_substring (text, 0, MAX_VENDOR_TEXT_CHARS);
-
-      g_free (text);
-      text = g_strconcat (head, "…", NULL);
-    }
-
-  return text;
+  return dup_first_text (response, members);
 }
 
-TdTokens *
-td_vendor_tokens_finish (TdProvider    *self,
-                         GAsyncResult  *result,
-                         GError       **error)
+/* Calls described by td_vendor_class_set_calls() */
+
+static GQuark
+sign_in_quark (void)
+{
+  return g_quark_from_static_string ("td-vendor-sign-in");
+}
+
+static GQuark
+refresh_quark (void)
+{
+  return g_quark_from_static_string ("td-vendor-refresh");
+}
+
+static void
+add_member (JsonBuilder *builder,
+            const char  *member,
+            const char  *value)
+{
+  if (member == NULL || value == NULL)
+    return;
+
+  json_builder_set_member_name (builder, member);
+  json_builder_add_string_value (builder, value);
+}
+
+static void
+send_described_async (TdProvider          *self,
+                      TdAccount           *account,
+                      const TdVendorCall  *call,
+                      const char          *password,
+                      const char          *new_password,
+                      const char          *refresh_token,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  const char *username = NULL;
+
+  g_assert (call != NULL);
+
+  /* Checked before anything is sent: a vendor would only refuse it. */
+  if (call->username_member != NULL &&
+      !(username = td_vendor_require_username (self, account, cancellable, callback, user_data)))
+    return;
+
+  json_builder_begin_object (builder);
+  add_member (builder, call->username_member, username);
+  add_member (builder, call->password_member, password);
+  add_member (builder, call->new_password_member, new_password);
+  add_member (builder, call->refresh_token_member, refresh_token);
+  add_member (builder, call->fixed_member, call->fixed_value);
+  json_builder_end_object (builder);
+
+  body = json_builder_get_root (builder);
+  td_vendor_call_async (self, account, call, "POST", call->path, body,
+                        cancellable, callback, user_data);
+}
+
+static void
+sign_in_async (TdProvider          *self,
+               TdAccount           *account,
+               const char          *password,
+               const char          *new_password,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  send_described_async (self, account, g_type_get_qdata (G_OBJECT_TYPE (self), sign_in_quark ()),
+                        password, new_password, NULL, cancellable, callback, user_data);
+}
+
+static void
+refresh_async (TdProvider          *self,
+               TdAccount           *account,
+               const char          *refresh_token,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  send_described_async (self, account, g_type_get_qdata (G_OBJECT_TYPE (self), refresh_quark ()),
+                        NULL, NULL, refresh_token, cancellable, callback, user_data);
+}
+
+static TdTokens *
+tokens_finish (TdProvider    *self,
+               GAsyncResult  *result,
+               GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+td_vendor_class_set_calls (TdProviderClass    *klass,
+                           const TdVendorCall *sign_in,
+                           const TdVendorCall *refresh)
+{
+  GType type = G_TYPE_FROM_CLASS (klass);
+
+  g_return_if_fail (TD_IS_PROVIDER_CLASS (klass));
+  g_return_if_fail (sign_in != NULL && sign_in->path != NULL);
+  g_return_if_fail (refresh == NULL || refresh->path != NULL);
+
+  /* The class struct of a final vendor type has no room of its own: the
+   * descriptions hang on the type, which lives as long as the process. */
+  g_type_set_qdata (type, sign_in_quark (), (gpointer)sign_in);
+  klass->login_async = sign_in_async;
+  klass->login_finish = tokens_finish;
+
+  if (refresh != NULL)
+    {
+      g_type_set_qdata (type, refresh_quark (), (gpointer)refresh);
+      klass->refresh_async = refresh_async;
+      klass->refresh_finish = tokens_finish;
+    }
 }

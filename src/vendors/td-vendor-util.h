@@ -1,4 +1,4 @@
-/* td-vendor-util.h: what the four vendor providers share to talk and to read answers
+/* td-vendor-util.h: the one path every vendor call takes; vendors only describe their dialect
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,27 +8,84 @@
 
 G_BEGIN_DECLS
 
-/* The account's username, or TD_ERROR_BAD_CREDENTIALS when it has none. */
+/* The tokens in a 2xx answer. */
+typedef TdTokens * (*TdVendorParseFunc)  (TdProvider      *self,
+                                          TdAccount       *account,
+                                          TdHttpResponse  *response,
+                                          GError         **error);
+
+/* Sets error and returns TRUE when status (with the vendor's words, or
+ * NULL) is one the vendor documents; FALSE leaves it to the
+ * unexpected-status error. */
+typedef gboolean   (*TdVendorRefuseFunc) (TdProvider      *self,
+                                          guint            status,
+                                          const char      *text,
+                                          GError         **error);
+
+/* The vendor's words in an error answer, or NULL. */
+typedef char *     (*TdVendorTextFunc)   (TdHttpResponse  *response);
+
+/* One call of a vendor's API, a static const per call: the vendor says how
+ * its dialect reads, td_vendor_call_async() does the work. */
+typedef struct
+{
+  const char         *name;                 /* "sign-in", "refresh": for the debug log */
+
+  /* For the sign-in and refresh of td_vendor_class_set_calls(): a POST to
+   * path with what it sends under the vendor's names; a NULL name sends
+   * nothing of that. Other calls give their request to td_vendor_call_async(). */
+  const char         *path;
+  const char         *username_member;      /* also means the call needs a username */
+  const char         *password_member;
+  const char         *new_password_member;
+  const char         *refresh_token_member;
+  const char         *fixed_member;         /* sent with fixed_value on every call */
+  const char         *fixed_value;
+
+  /* The answer */
+  const char         *text_members[4];      /* up to three where errors put its words */
+  TdVendorTextFunc    dup_text;             /* instead, when the words are spread out */
+  /* The refusal most vendors document: a 400 carrying their words, a
+   * TD_ERROR_BAD_CREDENTIALS with this N_() message ("%s … %s": the
+   * vendor's name, then its words). A bare 400 is more likely a proxy's. */
+  const char         *refused;
+  TdVendorRefuseFunc  refuse;               /* the other non-2xx statuses it documents */
+  TdVendorParseFunc   parse;                /* NULL when a 2xx is all the call returns */
+} TdVendorCall;
+
+/* Implements klass's login (and refresh, unless NULL) with the calls
+ * described: the vendor then overrides no vfunc for them. */
+void        td_vendor_class_set_calls    (TdProviderClass      *klass,
+                                          const TdVendorCall   *sign_in,
+                                          const TdVendorCall   *refresh);
+
+/* The account's username; when it has none, reports
+ * TD_ERROR_BAD_CREDENTIALS to callback and returns NULL. */
 const char *td_vendor_require_username   (TdProvider           *self,
                                           TdAccount            *account,
-                                          GError              **error);
+                                          GCancellable         *cancellable,
+                                          GAsyncReadyCallback   callback,
+                                          gpointer              user_data);
 
-/* Sends method to {base}{path} of the account's endpoint; callback gets the
- * TdHttpClient as source object and task as user data. Takes task: on an
- * unusable endpoint the task returns the error instead. */
-void        td_vendor_send               (TdProvider           *self,
+/* A JSON object of string members from name/value pairs, ending with a
+ * NULL name. A NULL value leaves its member out. */
+JsonNode   *td_vendor_body_new           (const char           *first_member,
+                                          ...) G_GNUC_NULL_TERMINATED;
+
+/* Sends method to {base}{path} of the account's endpoint with body (may be
+ * NULL) and reads the answer as call describes: a 2xx is parsed, a status
+ * call->refused or call->refuse knows is the vendor's refusal, anything else
+ * the unexpected-status error. Finish with g_task_propagate_pointer() for
+ * the TdTokens, or g_task_propagate_boolean() for a call without parse. */
+void        td_vendor_call_async         (TdProvider           *self,
                                           TdAccount            *account,
+                                          const TdVendorCall   *call,
                                           const char           *method,
                                           const char           *path,
-                                          JsonBuilder          *body,
-                                          GTask                *task,
-                                          GAsyncReadyCallback   callback);
-
-/* The TdHttpResponse behind a td_vendor_send() callback, or NULL after the
- * task returned the transport error. */
-TdHttpResponse *td_vendor_send_finish    (GObject              *client,
-                                          GAsyncResult         *result,
-                                          GTask                *task);
+                                          JsonNode             *body,
+                                          GCancellable         *cancellable,
+                                          GAsyncReadyCallback   callback,
+                                          gpointer              user_data);
 
 /* The body of a 2xx answer as a JSON object, or TD_ERROR_INVALID_RESPONSE. */
 JsonObject *td_vendor_get_success_object (TdProvider           *self,
@@ -50,10 +107,5 @@ gboolean    td_vendor_get_string         (TdProvider           *self,
 char       *td_vendor_dup_error_text     (TdHttpResponse       *response,
                                           const char           *first_member,
                                           ...) G_GNUC_NULL_TERMINATED;
-
-/* Unwraps the TdTokens a provider task returned. */
-TdTokens   *td_vendor_tokens_finish      (TdProvider           *self,
-                                          GAsyncResult         *result,
-                                          GError              **error);
 
 G_END_DECLS

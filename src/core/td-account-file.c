@@ -1,0 +1,342 @@
+/* td-account-file.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "td-account-file"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "td-account-file.h"
+#include "td-error.h"
+
+/* The file, for a person reading it:
+ *
+ *   [TokenDesk]
+ *   version=1
+ *
+ *   [0b8e…-uuid]
+ *   name=Work
+ *   vendor=coverwhale
+ *   username=alice
+ *   endpoint=sandbox
+ *   …
+ *
+ * One group per account, named by its id (the keyring items carry the same
+ * id). Nothing secret goes here, ever: the keyring has the rest. */
+
+#define MAIN_GROUP "TokenDesk"
+
+gboolean
+td_account_file_is_valid_id (const char *id)
+{
+  /* The id names a key-file group. */
+  return id != NULL && *id != '\0' && g_strcmp0 (id, MAIN_GROUP) != 0 &&
+         strpbrk (id, "[]\n\r") == NULL && g_utf8_validate (id, -1, NULL);
+}
+
+/* Reading ---------------------------------------------------------------- */
+
+GKeyFile *
+td_account_file_read (GFile         *file,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GBytes) contents = NULL;
+  g_autofree char *where = NULL;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  where = g_file_get_parse_name (file);
+  contents = g_file_load_bytes (file, cancellable, NULL, &local_error);
+  if (contents == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return g_key_file_new ();
+
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                     _("Cannot read the account file %s: %s"), where, local_error->message);
+      return NULL;
+    }
+
+  return td_account_file_parse (contents, where, error);
+}
+
+GKeyFile *
+td_account_file_parse (GBytes      *contents,
+                       const char  *where,
+                       GError     **error)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GHashTable) names = NULL;
+  g_auto(GStrv) groups = NULL;
+  gconstpointer data;
+  gsize length;
+  gint64 version;
+
+  g_return_val_if_fail (contents != NULL, NULL);
+  g_return_val_if_fail (where != NULL, NULL);
+
+  data = g_bytes_get_data (contents, &length);
+
+#define DAMAGED(fmt, ...) \
+  G_STMT_START { \
+    g_autofree char *reason = g_strdup_printf (fmt, __VA_ARGS__); \
+    g_set_error (error, TD_ERROR, TD_ERROR_FAILED, \
+                 _("The account file %s is damaged and was left untouched: %s"), \
+                 where, reason); \
+    return NULL; \
+  } G_STMT_END
+
+  if (!g_key_file_load_from_data (key_file, data, length, G_KEY_FILE_KEEP_COMMENTS,
+                                  &local_error))
+    DAMAGED ("%s", local_error->message);
+
+  if (!g_key_file_has_group (key_file, MAIN_GROUP))
+    DAMAGED (_("it has no [%s] group"), MAIN_GROUP);
+
+  version = g_key_file_get_int64 (key_file, MAIN_GROUP, "version", &local_error);
+  if (local_error != NULL)
+    DAMAGED ("%s", local_error->message);
+
+  if (version > TD_ACCOUNT_FILE_VERSION)
+    {
+      /* Printed apart: a G_GINT64_FORMAT inside the message would hide
+       * the directive from translators. */
+      g_autofree char *found = g_strdup_printf ("%" G_GINT64_FORMAT, version);
+
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("The account file %s is from a newer version of Token Desk "
+                     "(format %s; this one reads up to %d) and was left untouched"),
+                   where, found, TD_ACCOUNT_FILE_VERSION);
+      return NULL;
+    }
+
+  if (version < 1)
+    DAMAGED (_("unknown format %" G_GINT64_FORMAT), version);
+
+  names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  groups = g_key_file_get_groups (key_file, NULL);
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      const char *id = groups[i];
+      g_autofree char *name = NULL;
+      g_autofree char *vendor = NULL;
+      g_autofree char *hand_out = NULL;
+      TdHandOut hand_out_value;
+
+      if (g_strcmp0 (id, MAIN_GROUP) == 0)
+        continue;
+
+      name = g_key_file_get_string (key_file, id, "name", NULL);
+      vendor = g_key_file_get_string (key_file, id, "vendor", NULL);
+
+      if (name == NULL || *g_strstrip (name) == '\0')
+        DAMAGED (_("account [%s] has no name"), id);
+      if (vendor == NULL || *g_strstrip (vendor) == '\0')
+        DAMAGED (_("account “%s” has no vendor"), name);
+
+      if (!g_hash_table_add (names, g_utf8_casefold (name, -1)))
+        DAMAGED (_("two accounts are named “%s”"), name);
+
+      hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
+      if (hand_out != NULL && !td_hand_out_from_string (hand_out, &hand_out_value))
+        DAMAGED (_("account “%s” has an unknown hand-out “%s”"), name, hand_out);
+
+      for (guint k = 0; k < 2; k++)
+        {
+          const char *key = k == 0 ? "remember-password" : "admin-token";
+
+          if (g_key_file_has_key (key_file, id, key, NULL))
+            {
+              g_key_file_get_boolean (key_file, id, key, &local_error);
+              if (local_error != NULL)
+                DAMAGED (_("account “%s”: %s"), name, local_error->message);
+            }
+        }
+
+      if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
+        {
+          gint64 lifetime = g_key_file_get_int64 (key_file, id, "assumed-lifetime", &local_error);
+
+          if (local_error != NULL)
+            DAMAGED (_("account “%s”: %s"), name, local_error->message);
+          if (lifetime < 60 || lifetime > 7 * 24 * 3600)
+            DAMAGED (_("account “%s” has an assumed lifetime out of range"), name);
+        }
+    }
+
+#undef DAMAGED
+
+  return g_steal_pointer (&key_file);
+}
+
+GStrv
+td_account_file_get_ids (GKeyFile *key_file)
+{
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+  g_auto(GStrv) groups = NULL;
+
+  g_return_val_if_fail (key_file != NULL, NULL);
+
+  groups = g_key_file_get_groups (key_file, NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    if (g_strcmp0 (groups[i], MAIN_GROUP) != 0)
+      g_strv_builder_add (ids, groups[i]);
+
+  return g_strv_builder_end (ids);
+}
+
+char *
+td_account_file_dup_vendor (GKeyFile   *key_file,
+                            const char *id)
+{
+  g_return_val_if_fail (key_file != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  return g_strstrip (g_key_file_get_string (key_file, id, "vendor", NULL));
+}
+
+/* Main thread, like every change to a TdAccount. */
+void
+td_account_file_apply (GKeyFile   *key_file,
+                       const char *id,
+                       TdAccount  *account)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *endpoint = NULL;
+  g_autofree char *hand_out = NULL;
+  TdHandOut hand_out_value = TD_HAND_OUT_ID_TOKEN;
+
+  g_return_if_fail (key_file != NULL);
+  g_return_if_fail (id != NULL);
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+
+  name = g_key_file_get_string (key_file, id, "name", NULL);
+  username = g_key_file_get_string (key_file, id, "username", NULL);
+  endpoint = g_key_file_get_string (key_file, id, "endpoint", NULL);
+  hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
+
+  if (hand_out != NULL)
+    td_hand_out_from_string (hand_out, &hand_out_value);
+
+  g_object_freeze_notify (G_OBJECT (account));
+  td_account_set_display_name (account, g_strstrip (name));
+  td_account_set_username (account, username && *username ? username : NULL);
+  td_account_set_endpoint (account, endpoint && *endpoint ? endpoint : NULL);
+  td_account_set_hand_out (account, hand_out_value);
+  td_account_set_remember_password (account,
+                                    g_key_file_get_boolean (key_file, id,
+                                                            "remember-password", NULL));
+  td_account_set_admin_token (account,
+                              g_key_file_get_boolean (key_file, id, "admin-token", NULL));
+  if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
+    td_account_set_assumed_lifetime (account,
+                                     g_key_file_get_int64 (key_file, id,
+                                                           "assumed-lifetime", NULL));
+  else
+    td_account_set_assumed_lifetime (account, TD_ACCOUNT_DEFAULT_ASSUMED_LIFETIME);
+  g_object_thaw_notify (G_OBJECT (account));
+}
+
+/* Writing ---------------------------------------------------------------- */
+
+GBytes *
+td_account_file_serialize (GListModel *accounts)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  guint n_accounts;
+  char *data;
+  gsize length;
+
+  g_return_val_if_fail (G_IS_LIST_MODEL (accounts), NULL);
+
+  g_key_file_set_comment (key_file, NULL, NULL,
+                          " Token Desk accounts. No secret is kept here: tokens and passwords"
+                          "\n are in the keyring, under the account's id.", NULL);
+  g_key_file_set_integer (key_file, MAIN_GROUP, "version", TD_ACCOUNT_FILE_VERSION);
+
+  n_accounts = g_list_model_get_n_items (accounts);
+  for (guint i = 0; i < n_accounts; i++)
+    {
+      g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
+      const char *id = td_account_get_id (account);
+
+      g_key_file_set_string (key_file, id, "name", td_account_get_display_name (account));
+      g_key_file_set_string (key_file, id, "vendor", td_account_get_vendor (account));
+      if (td_account_get_username (account) != NULL)
+        g_key_file_set_string (key_file, id, "username", td_account_get_username (account));
+      if (td_account_get_endpoint (account) != NULL)
+        g_key_file_set_string (key_file, id, "endpoint", td_account_get_endpoint (account));
+      g_key_file_set_string (key_file, id, "hand-out",
+                             td_hand_out_to_string (td_account_get_hand_out (account)));
+      g_key_file_set_boolean (key_file, id, "remember-password",
+                              td_account_get_remember_password (account));
+      g_key_file_set_boolean (key_file, id, "admin-token",
+                              td_account_get_admin_token (account));
+      g_key_file_set_int64 (key_file, id, "assumed-lifetime",
+                            td_account_get_assumed_lifetime (account));
+    }
+
+  data = g_key_file_to_data (key_file, &length, NULL);
+
+  return g_bytes_new_take (data, length);
+}
+
+gboolean
+td_account_file_write (const char  *path,
+                       GBytes      *contents,
+                       gboolean     must_be_absent,
+                       GError     **error)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gconstpointer data;
+  gsize length;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (contents != NULL, FALSE);
+
+  dir = g_path_get_dirname (path);
+  data = g_bytes_get_data (contents, &length);
+
+  if (must_be_absent && g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("The account file %s was not read first: not replacing it"), path);
+      return FALSE;
+    }
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("Cannot create the folder %s: %s"), dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  /* CONSISTENT: written to a temporary file, synced, renamed over the old
+   * one. Private, although nothing in it is secret: usernames and hosts
+   * are nobody else's business. */
+  if (!g_file_set_contents_full (path, data, length,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local_error))
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("Cannot save the account file: %s"), local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
