@@ -36,23 +36,36 @@ on_wait_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Bounded wait: every wait on a main loop needs a timeout source. */
-static gboolean
-wait_for (GMainContext *context,
-          gboolean     *done,
-          guint         timeout_ms)
+/* A timeout source on the same context wakes the blocking iteration, so
+ * the wait ends even when nothing else ever happens there. */
+gboolean
+td_test_sim_wait_until (GMainContext    *context,
+                        TdTestCondition  condition,
+                        gpointer         user_data,
+                        guint            timeout_ms)
 {
   g_autoptr(GSource) source = g_timeout_source_new (timeout_ms);
   gboolean timed_out = FALSE;
+  gboolean met;
+
+  g_assert_nonnull (condition);
 
   g_source_set_callback (source, on_wait_timeout, &timed_out, NULL);
   g_source_attach (source, context);
 
-  while (!*done && !timed_out)
+  while (!(met = condition (user_data)) && !timed_out)
     g_main_context_iteration (context, TRUE);
 
   g_source_destroy (source);
-  return *done;
+  return met;
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  gboolean *flag = user_data;
+
+  return *flag;
 }
 
 typedef struct
@@ -154,7 +167,7 @@ td_test_sim_start (const char *first_arg,
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (lines), FALSE);
   g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, cancellable,
                                        on_line_read, &state);
-  if (!wait_for (sim->context, &state.done, START_TIMEOUT_MS))
+  if (!td_test_sim_wait_until (sim->context, flag_is_set, &state.done, START_TIMEOUT_MS))
     {
       /* Let the read finish before its state leaves the stack. */
       g_cancellable_cancel (cancellable);
@@ -197,7 +210,7 @@ td_test_sim_stop (TdTestSim *sim)
   g_main_context_push_thread_default (sim->context);
   g_subprocess_send_signal (sim->process, SIGTERM);
   g_subprocess_wait_async (sim->process, NULL, on_wait_done, &done);
-  if (!wait_for (sim->context, &done, STOP_TIMEOUT_MS))
+  if (!td_test_sim_wait_until (sim->context, flag_is_set, &done, STOP_TIMEOUT_MS))
     {
       g_subprocess_force_exit (sim->process);
       while (!done)

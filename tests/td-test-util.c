@@ -19,32 +19,12 @@ td_test_init (int    *argc,
   td_vendors_init ();
 }
 
-static gboolean
-wait_timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 gboolean
 td_test_wait_until (TdTestCondition condition,
                     gpointer        user_data,
                     guint           timeout_ms)
 {
-  g_autoptr(GSource) source = g_timeout_source_new (timeout_ms);
-  gboolean timed_out = FALSE;
-  gboolean met;
-
-  g_source_set_callback (source, wait_timeout_cb, &timed_out, NULL);
-  g_source_attach (source, NULL);
-
-  while (!(met = condition (user_data)) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_destroy (source);
-  return met;
+  return td_test_sim_wait_until (NULL, condition, user_data, timeout_ms);
 }
 
 static gboolean

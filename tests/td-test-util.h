@@ -24,13 +24,11 @@ G_BEGIN_DECLS
 
 #define TD_TEST_VENDORS { "coverwhale", "couchdrop", "senmo", "logware" }
 
-typedef gboolean (*TdTestCondition) (gpointer user_data);
-
 /* g_test_init (with the isolated directories option) + td_vendors_init. */
 void        td_test_init              (int                *argc,
                                        char             ***argv);
 
-/* Runs the default main context until condition holds; FALSE on timeout. */
+/* td_test_sim_wait_until on the default main context. */
 gboolean    td_test_wait_until        (TdTestCondition     condition,
                                        gpointer            user_data,
                                        guint               timeout_ms);
