@@ -413,3 +413,63 @@ td_test_sim_reset_code (TdTestSim  *sim,
 
   return g_strdup (json_object_get_string_member (object, "code"));
 }
+
+/* Calls @vendor's protected endpoint with "@header_name: @header_value", as
+ * an API client would with its token; returns the HTTP status, 200 when the
+ * simulator accepts the token. When @body_out is set, it gets the answer's
+ * JSON object, or NULL. */
+guint
+td_test_sim_use_token (TdTestSim   *sim,
+                       const char  *vendor,
+                       const char  *header_name,
+                       const char  *header_value,
+                       JsonObject **body_out)
+{
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
+  g_autofree char *url = NULL;
+
+  if (g_str_equal (vendor, "coverwhale"))
+    {
+      g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+
+      url = g_strconcat (base, "/getindication", NULL);
+      msg = soup_message_new ("POST", url);
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    }
+  else
+    {
+      if (g_str_equal (vendor, "couchdrop"))
+        url = g_strconcat (base, "/manage/account", NULL);
+      else if (g_str_equal (vendor, "senmo"))
+        url = g_strconcat (base, "/v1/me", NULL);
+      else if (g_str_equal (vendor, "logware"))
+        url = g_strconcat (base, "/api/users/me", NULL);
+      else
+        g_assert_not_reached ();
+      msg = soup_message_new ("GET", url);
+    }
+
+  /* The sim is on loopback: a proxy from the environment must not apply. */
+  soup_session_set_proxy_resolver (session, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), header_name, header_value);
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+
+  if (body_out != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonNode *root;
+
+      *body_out = NULL;
+      if (json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
+                                      g_bytes_get_size (answer), NULL) &&
+          (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+        *body_out = json_object_ref (json_node_get_object (root));
+    }
+
+  return soup_message_get_status (msg);
+}

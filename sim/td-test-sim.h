@@ -41,6 +41,11 @@ void        td_test_sim_revoke     (TdTestSim  *sim,
                                     const char *username);
 char       *td_test_sim_reset_code (TdTestSim  *sim,
                                     const char *username);
+guint       td_test_sim_use_token  (TdTestSim  *sim,
+                                    const char *vendor,
+                                    const char *header_name,
+                                    const char *header_value,
+                                    JsonObject **body_out);
 
 /* Runs @context (NULL: the default one) until @condition holds; FALSE when
  * @timeout_ms passed first. The one bounded wait of the simulator's client
