@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include <libsoup/soup.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "td-test-util.h"
@@ -19,32 +19,12 @@ td_test_init (int    *argc,
   td_vendors_init ();
 }
 
-static gboolean
-wait_timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 gboolean
 td_test_wait_until (TdTestCondition condition,
                     gpointer        user_data,
                     guint           timeout_ms)
 {
-  g_autoptr(GSource) source = g_timeout_source_new (timeout_ms);
-  gboolean timed_out = FALSE;
-  gboolean met;
-
-  g_source_set_callback (source, wait_timeout_cb, &timed_out, NULL);
-  g_source_attach (source, NULL);
-
-  while (!(met = condition (user_data)) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_destroy (source);
-  return met;
+  return td_test_sim_wait_until (NULL, condition, user_data, timeout_ms);
 }
 
 static gboolean
@@ -220,60 +200,6 @@ td_test_manager_get_token (TdTokenManager  *manager,
 }
 
 guint
-td_test_use_token (TdTestSim    *sim,
-                   const char   *vendor,
-                   const char   *header_name,
-                   const char   *header_value,
-                   JsonObject  **body_out)
-{
-  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
-  g_autoptr(SoupMessage) msg = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
-  g_autofree char *url = NULL;
-
-  if (g_str_equal (vendor, "coverwhale"))
-    {
-      g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
-
-      url = g_strconcat (base, "/getindication", NULL);
-      msg = soup_message_new ("POST", url);
-      soup_message_set_request_body_from_bytes (msg, "application/json", body);
-    }
-  else
-    {
-      if (g_str_equal (vendor, "couchdrop"))
-        url = g_strconcat (base, "/manage/account", NULL);
-      else if (g_str_equal (vendor, "senmo"))
-        url = g_strconcat (base, "/v1/me", NULL);
-      else if (g_str_equal (vendor, "logware"))
-        url = g_strconcat (base, "/api/users/me", NULL);
-      else
-        g_assert_not_reached ();
-      msg = soup_message_new ("GET", url);
-    }
-
-  soup_message_headers_replace (soup_message_get_request_headers (msg), header_name, header_value);
-  answer = soup_session_send_and_read (session, msg, NULL, &error);
-  g_assert_no_error (error);
-
-  if (body_out != NULL)
-    {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      JsonNode *root;
-
-      *body_out = NULL;
-      if (json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
-                                      g_bytes_get_size (answer), NULL) &&
-          (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
-        *body_out = json_object_ref (json_node_get_object (root));
-    }
-
-  return soup_message_get_status (msg);
-}
-
-guint
 td_test_use_token_as_provider (TdTestSim  *sim,
                                const char *vendor,
                                const char *token)
@@ -281,7 +207,8 @@ td_test_use_token_as_provider (TdTestSim  *sim,
   TdProvider *provider = td_test_provider (vendor);
   g_autofree char *value = td_provider_format_header_value (provider, token);
 
-  return td_test_use_token (sim, vendor, td_provider_get_header_name (provider), value, NULL);
+  return td_test_sim_use_token (sim, vendor, td_provider_get_header_name (provider), value,
+                                NULL);
 }
 
 JsonObject *
@@ -293,6 +220,25 @@ td_test_sim_last (TdTestSim  *sim,
 
   g_assert_true (JSON_NODE_HOLDS_OBJECT (answer));
   return json_object_ref (json_node_get_object (answer));
+}
+
+void
+td_test_rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        td_test_rm_rf (child);
+      else
+        g_unlink (child);
+    }
+
+  g_rmdir (path);
 }
 
 gint64

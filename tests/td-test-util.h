@@ -1,4 +1,4 @@
-/* td-test-util.h: what the core and vendor tests share
+/* td-test-util.h: what the core, vendor and command-line tests share
  *
  * Test-only: helpers assert instead of reporting errors. Every wait on the
  * main loop is bounded by a timeout source.
@@ -24,13 +24,11 @@ G_BEGIN_DECLS
 
 #define TD_TEST_VENDORS { "coverwhale", "couchdrop", "senmo", "logware" }
 
-typedef gboolean (*TdTestCondition) (gpointer user_data);
-
 /* g_test_init (with the isolated directories option) + td_vendors_init. */
 void        td_test_init              (int                *argc,
                                        char             ***argv);
 
-/* Runs the default main context until condition holds; FALSE on timeout. */
+/* td_test_sim_wait_until on the default main context. */
 gboolean    td_test_wait_until        (TdTestCondition     condition,
                                        gpointer            user_data,
                                        guint               timeout_ms);
@@ -78,15 +76,8 @@ char       *td_test_manager_get_token (TdTokenManager     *manager,
                                        guint               min_valid,
                                        GError            **error);
 
-/* Calls the vendor's protected endpoint on the simulator with token in the
- * vendor's header, through a plain SoupSession; returns the HTTP status.
- * When body_out is set, it gets the answer's JSON object (or NULL). */
-guint       td_test_use_token         (TdTestSim          *sim,
-                                       const char         *vendor,
-                                       const char         *header_name,
-                                       const char         *header_value,
-                                       JsonObject        **body_out);
-/* The same, with the provider's own header name and value format. */
+/* td_test_sim_use_token with the provider's own header name and value
+ * format: the HTTP status of the vendor's protected endpoint. */
 guint       td_test_use_token_as_provider (TdTestSim      *sim,
                                            const char     *vendor,
                                            const char     *token);
@@ -94,6 +85,9 @@ guint       td_test_use_token_as_provider (TdTestSim      *sim,
 /* What the simulator saw last on a vendor's auth endpoint (GET /_sim/last). */
 JsonObject *td_test_sim_last          (TdTestSim          *sim,
                                        const char         *vendor);
+
+/* Deletes path and everything below it, following no symbolic link. */
+void        td_test_rm_rf             (const char         *path);
 
 /* Seconds since the epoch, as the account computes expiry. */
 gint64      td_test_now               (void);

@@ -120,9 +120,9 @@ test_header (void)
   g_assert_cmpstr (td_provider_get_header_name (provider), ==, "token");
   value = td_provider_format_header_value (provider, tokens->access_token);
   g_assert_cmpstr (value, ==, tokens->access_token);
-  g_assert_cmpuint (td_test_use_token (sim, "couchdrop", "token", value, &body), ==, 200);
+  g_assert_cmpuint (td_test_sim_use_token (sim, "couchdrop", "token", value, &body), ==, 200);
   g_assert_cmpstr (json_object_get_string_member (body, "username"), ==, "alice");
-  g_assert_cmpuint (td_test_use_token (sim, "couchdrop", "token", "made-up", NULL), ==, 401);
+  g_assert_cmpuint (td_test_sim_use_token (sim, "couchdrop", "token", "made-up", NULL), ==, 401);
 }
 
 static void

@@ -202,10 +202,12 @@ test_header (void)
   line = td_provider_format_header (provider, "abc");
   g_assert_cmpstr (line, ==, "AccessToken: abc");
 
-  g_assert_cmpuint (td_test_use_token (sim, "coverwhale", "AccessToken", value, NULL), ==, 200);
+  g_assert_cmpuint (td_test_sim_use_token (sim, "coverwhale", "AccessToken", value, NULL),
+                    ==, 200);
   /* No "Bearer": Cover Whale's guide insists. */
   bearer = g_strconcat ("Bearer ", tokens->access_token, NULL);
-  g_assert_cmpuint (td_test_use_token (sim, "coverwhale", "AccessToken", bearer, NULL), ==, 401);
+  g_assert_cmpuint (td_test_sim_use_token (sim, "coverwhale", "AccessToken", bearer, NULL),
+                    ==, 401);
 }
 
 static void

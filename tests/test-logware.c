@@ -89,12 +89,12 @@ test_header (void)
   value = td_provider_format_header_value (provider, tokens->access_token);
   line = td_provider_format_header (provider, "abc");
   g_assert_cmpstr (line, ==, "Authorization: Bearer abc");
-  g_assert_cmpuint (td_test_use_token (sim, "logware", td_provider_get_header_name (provider),
-                                       value, &body), ==, 200);
+  g_assert_cmpuint (td_test_sim_use_token (sim, "logware", td_provider_get_header_name (provider),
+                                           value, &body), ==, 200);
   g_assert_cmpstr (json_object_get_string_member (body, "login"), ==, "alice");
   /* Without "Bearer " it is not Logware's header. */
-  g_assert_cmpuint (td_test_use_token (sim, "logware", "Authorization", tokens->access_token,
-                                       NULL), ==, 401);
+  g_assert_cmpuint (td_test_sim_use_token (sim, "logware", "Authorization", tokens->access_token,
+                                           NULL), ==, 401);
 }
 
 /* "Please track the age of the token so the application is not requesting

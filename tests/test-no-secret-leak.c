@@ -195,25 +195,6 @@ scan_files (const char *path,
     }
 }
 
-static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        rm_rf (child);
-      else
-        g_unlink (child);
-    }
-
-  g_rmdir (path);
-}
-
 /* The cycle -------------------------------------------------------------- */
 
 static void
@@ -506,7 +487,7 @@ main (int   argc,
   if (sim != NULL)
     td_test_sim_stop (sim);
   if (!subprocess)
-    rm_rf (root);
+    td_test_rm_rf (root);
   g_string_free (log_text, TRUE);
   g_free (root);
 

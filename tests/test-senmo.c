@@ -145,7 +145,7 @@ test_hand_out (void)
     g_assert_no_error (error);
     g_assert_cmpstr (token, ==, tokens->id_token);
     g_assert_cmpstr (value, ==, expected);
-    g_assert_cmpuint (td_test_use_token (sim, "senmo", "Authorization", value, &body), ==, 200);
+    g_assert_cmpuint (td_test_sim_use_token (sim, "senmo", "Authorization", value, &body), ==, 200);
     g_assert_cmpstr (json_object_get_string_member (body, "token_use"), ==, "id");
   }
 
@@ -158,7 +158,7 @@ test_hand_out (void)
 
     g_assert_no_error (error);
     g_assert_cmpstr (token, ==, tokens->access_token);
-    g_assert_cmpuint (td_test_use_token (sim, "senmo", "Authorization", value, &body), ==, 200);
+    g_assert_cmpuint (td_test_sim_use_token (sim, "senmo", "Authorization", value, &body), ==, 200);
     g_assert_cmpstr (json_object_get_string_member (body, "token_use"), ==, "access");
   }
 

@@ -21,11 +21,10 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <libsecret/secret.h>
-#include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
 
-#include "td-test-sim.h"
+#include "td-test-util.h"
 
 #ifndef TOKENDESK_PATH
 #error "TOKENDESK_PATH must name the tokendesk executable"
@@ -273,41 +272,11 @@ static guint
 call_protected (const char *vendor,
                 const char *header_line)
 {
-  g_autoptr(SoupSession) session = soup_session_new ();
-  g_autoptr(SoupMessage) msg = NULL;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
-  g_autofree char *url = NULL;
   g_auto(GStrv) parts = g_strsplit (header_line, ": ", 2);
 
   g_assert_cmpuint (g_strv_length (parts), ==, 2);
 
-  if (g_str_equal (vendor, "coverwhale"))
-    {
-      g_autoptr(GBytes) request = g_bytes_new_static ("{}", 2);
-
-      url = g_strconcat (base, "/getindication", NULL);
-      msg = soup_message_new ("POST", url);
-      soup_message_set_request_body_from_bytes (msg, "application/json", request);
-    }
-  else
-    {
-      if (g_str_equal (vendor, "couchdrop"))
-        url = g_strconcat (base, "/manage/account", NULL);
-      else if (g_str_equal (vendor, "senmo"))
-        url = g_strconcat (base, "/v1/me", NULL);
-      else
-        url = g_strconcat (base, "/api/users/me", NULL);
-      msg = soup_message_new ("GET", url);
-    }
-
-  soup_session_set_proxy_resolver (session, NULL);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), parts[0], parts[1]);
-  body = soup_session_send_and_read (session, msg, NULL, &error);
-  g_assert_no_error (error);
-
-  return soup_message_get_status (msg);
+  return td_test_sim_use_token (sim, vendor, parts[0], parts[1], NULL);
 }
 
 static void
@@ -441,24 +410,6 @@ typedef struct
 } PrivateBus;
 
 static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        rm_rf (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 private_bus_stop (PrivateBus *bus)
 {
   if (bus->keyring_pid > 0)
@@ -469,7 +420,7 @@ private_bus_stop (PrivateBus *bus)
       g_subprocess_wait (bus->bus, NULL, NULL);
       g_clear_object (&bus->bus);
     }
-  rm_rf (bus->dir);
+  td_test_rm_rf (bus->dir);
   g_free (bus->dir);
   g_free (bus->runtime_dir);
   g_free (bus->address);

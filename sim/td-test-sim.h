@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 
 typedef struct _TdTestSim TdTestSim;
 
+typedef gboolean (*TdTestCondition) (gpointer user_data);
+
 TdTestSim  *td_test_sim_start      (const char *first_arg,
                                     ...) G_GNUC_NULL_TERMINATED;
 void        td_test_sim_stop       (TdTestSim  *sim);
@@ -39,6 +41,19 @@ void        td_test_sim_revoke     (TdTestSim  *sim,
                                     const char *username);
 char       *td_test_sim_reset_code (TdTestSim  *sim,
                                     const char *username);
+guint       td_test_sim_use_token  (TdTestSim  *sim,
+                                    const char *vendor,
+                                    const char *header_name,
+                                    const char *header_value,
+                                    JsonObject **body_out);
+
+/* Runs @context (NULL: the default one) until @condition holds; FALSE when
+ * @timeout_ms passed first. The one bounded wait of the simulator's client
+ * and of the tests, so that nothing waiting on a main loop can hang. */
+gboolean    td_test_sim_wait_until (GMainContext    *context,
+                                    TdTestCondition  condition,
+                                    gpointer         user_data,
+                                    guint            timeout_ms);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdTestSim, td_test_sim_stop)
 

@@ -37,27 +37,7 @@ td_sim_logware_success_body (TdVendorSim *sim,
   json_object_set_string_member (body, "login", user->username);
   json_object_set_null_member (body, "password");
 
-  switch (shape)
-    {
-    case TD_SIM_SHAPE_VALID:
-    case TD_SIM_SHAPE_NO_EXP:
-      json_object_set_string_member (body, "token", token);
-      break;
-
-    case TD_SIM_SHAPE_WRONG_TYPE:
-      json_object_set_int_member (body, "token", 12345);
-      break;
-
-    case TD_SIM_SHAPE_MISSING:
-      break;
-
-    case TD_SIM_SHAPE_NOT_JWT:
-      json_object_set_string_member (body, "token", "not.a-jwt");
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
+  td_sim_set_token_member (body, "token", token, shape);
 
   json_object_set_string_member (body, "id", user->id);
 

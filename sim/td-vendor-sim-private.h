@@ -151,6 +151,10 @@ void              td_sim_respond_message      (SoupServerMessage *msg,
 const char       *td_sim_json_get_string      (JsonObject        *object,
                                                const char        *member);
 const char       *td_sim_get_bearer           (SoupServerMessage *msg);
+void              td_sim_set_token_member     (JsonObject        *body,
+                                               const char        *member,
+                                               const char        *token,
+                                               TdSimShape         shape);
 
 /* td-sim-coverwhale.c */
 void        td_sim_coverwhale_authentication  (TdSimRequest *req);

@@ -258,6 +258,37 @@ td_sim_json_get_string (JsonObject *object,
   return json_node_get_string (node);
 }
 
+/* For the vendors that answer with a single token member (Couchdrop,
+ * Logware): puts @token under @member bent the way @shape says. */
+void
+td_sim_set_token_member (JsonObject *body,
+                         const char *member,
+                         const char *token,
+                         TdSimShape  shape)
+{
+  switch (shape)
+    {
+    case TD_SIM_SHAPE_VALID:
+    case TD_SIM_SHAPE_NO_EXP:
+      json_object_set_string_member (body, member, token);
+      break;
+
+    case TD_SIM_SHAPE_WRONG_TYPE:
+      json_object_set_int_member (body, member, 12345);
+      break;
+
+    case TD_SIM_SHAPE_MISSING:
+      break;
+
+    case TD_SIM_SHAPE_NOT_JWT:
+      json_object_set_string_member (body, member, "not.a-jwt");
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 const char *
 td_sim_get_bearer (SoupServerMessage *msg)
 {

@@ -36,23 +36,36 @@ on_wait_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Bounded wait: every wait on a main loop needs a timeout source. */
-static gboolean
-wait_for (GMainContext *context,
-          gboolean     *done,
-          guint         timeout_ms)
+/* A timeout source on the same context wakes the blocking iteration, so
+ * the wait ends even when nothing else ever happens there. */
+gboolean
+td_test_sim_wait_until (GMainContext    *context,
+                        TdTestCondition  condition,
+                        gpointer         user_data,
+                        guint            timeout_ms)
 {
   g_autoptr(GSource) source = g_timeout_source_new (timeout_ms);
   gboolean timed_out = FALSE;
+  gboolean met;
+
+  g_assert_nonnull (condition);
 
   g_source_set_callback (source, on_wait_timeout, &timed_out, NULL);
   g_source_attach (source, context);
 
-  while (!*done && !timed_out)
+  while (!(met = condition (user_data)) && !timed_out)
     g_main_context_iteration (context, TRUE);
 
   g_source_destroy (source);
-  return *done;
+  return met;
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  gboolean *flag = user_data;
+
+  return *flag;
 }
 
 typedef struct
@@ -154,7 +167,7 @@ td_test_sim_start (const char *first_arg,
   g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (lines), FALSE);
   g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, cancellable,
                                        on_line_read, &state);
-  if (!wait_for (sim->context, &state.done, START_TIMEOUT_MS))
+  if (!td_test_sim_wait_until (sim->context, flag_is_set, &state.done, START_TIMEOUT_MS))
     {
       /* Let the read finish before its state leaves the stack. */
       g_cancellable_cancel (cancellable);
@@ -197,7 +210,7 @@ td_test_sim_stop (TdTestSim *sim)
   g_main_context_push_thread_default (sim->context);
   g_subprocess_send_signal (sim->process, SIGTERM);
   g_subprocess_wait_async (sim->process, NULL, on_wait_done, &done);
-  if (!wait_for (sim->context, &done, STOP_TIMEOUT_MS))
+  if (!td_test_sim_wait_until (sim->context, flag_is_set, &done, STOP_TIMEOUT_MS))
     {
       g_subprocess_force_exit (sim->process);
       while (!done)
@@ -399,4 +412,64 @@ td_test_sim_reset_code (TdTestSim  *sim,
     return NULL;
 
   return g_strdup (json_object_get_string_member (object, "code"));
+}
+
+/* Calls @vendor's protected endpoint with "@header_name: @header_value", as
+ * an API client would with its token; returns the HTTP status, 200 when the
+ * simulator accepts the token. When @body_out is set, it gets the answer's
+ * JSON object, or NULL. */
+guint
+td_test_sim_use_token (TdTestSim   *sim,
+                       const char  *vendor,
+                       const char  *header_name,
+                       const char  *header_value,
+                       JsonObject **body_out)
+{
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, vendor);
+  g_autofree char *url = NULL;
+
+  if (g_str_equal (vendor, "coverwhale"))
+    {
+      g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+
+      url = g_strconcat (base, "/getindication", NULL);
+      msg = soup_message_new ("POST", url);
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    }
+  else
+    {
+      if (g_str_equal (vendor, "couchdrop"))
+        url = g_strconcat (base, "/manage/account", NULL);
+      else if (g_str_equal (vendor, "senmo"))
+        url = g_strconcat (base, "/v1/me", NULL);
+      else if (g_str_equal (vendor, "logware"))
+        url = g_strconcat (base, "/api/users/me", NULL);
+      else
+        g_assert_not_reached ();
+      msg = soup_message_new ("GET", url);
+    }
+
+  /* The sim is on loopback: a proxy from the environment must not apply. */
+  soup_session_set_proxy_resolver (session, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), header_name, header_value);
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+
+  if (body_out != NULL)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonNode *root;
+
+      *body_out = NULL;
+      if (json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
+                                      g_bytes_get_size (answer), NULL) &&
+          (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+        *body_out = json_object_ref (json_node_get_object (root));
+    }
+
+  return soup_message_get_status (msg);
 }

@@ -983,7 +983,6 @@ test_counts_and_reset (void)
 
 typedef struct
 {
-  GMainLoop *loop;
   Reply *reply;
   SoupMessage *msg;
   gint64 start;
@@ -1000,7 +999,6 @@ on_async_done (GObject      *source,
   call->reply = g_new0 (Reply, 1);
   body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &call->reply->error);
   fill_reply (call->reply, call->msg, body, call->start);
-  g_main_loop_quit (call->loop);
 }
 
 /* Runs the test's main context (where the async request lives) until the
@@ -1019,24 +1017,30 @@ wait_for_count (const char *key,
 }
 
 static gboolean
-on_loop_timeout (gpointer user_data)
+call_answered (gpointer user_data)
 {
-  g_error ("timed out waiting for the simulator");
-  return G_SOURCE_REMOVE;
+  AsyncCall *call = user_data;
+
+  return call->reply != NULL;
+}
+
+static void
+wait_for_answer (AsyncCall *call)
+{
+  if (!td_test_sim_wait_until (NULL, call_answered, call, 10 * 1000))
+    g_error ("timed out waiting for the simulator");
 }
 
 static void
 test_latency (void)
 {
   g_autoptr(SoupSession) session = new_session (10);
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *url = vendor_url ("logware", "/api/users/authenticate");
   g_autoptr(Reply) other = NULL;
   g_autoptr(Reply) fast = NULL;
-  AsyncCall call = { loop, NULL, NULL, 0 };
+  AsyncCall call = { NULL, NULL, 0 };
   gint64 control_start;
   double control_elapsed;
-  guint timeout_id;
 
   td_test_sim_reset (sim);
   td_test_sim_config (sim, "{\"vendor\":\"logware\",\"latency_ms\":400}");
@@ -1059,9 +1063,7 @@ test_latency (void)
   g_assert_cmpuint (other->status, ==, 200);
   g_assert_cmpfloat (control_elapsed, <, 0.3);
 
-  timeout_id = g_timeout_add_seconds (10, on_loop_timeout, NULL);
-  g_main_loop_run (loop);
-  g_source_remove (timeout_id);
+  wait_for_answer (&call);
 
   g_assert_no_error (call.reply->error);
   g_assert_cmpuint (call.reply->status, ==, 200);
@@ -1308,12 +1310,10 @@ test_hostile_hang (void)
 {
   g_autoptr(SoupSession) session = new_session (1);
   g_autoptr(SoupSession) patient = new_session (10);
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *url = vendor_url ("senmo", "/v1/auth");
   g_autoptr(Reply) hung = NULL;
   g_autoptr(Reply) after = NULL;
-  AsyncCall call = { loop, NULL, NULL, 0 };
-  guint timeout_id;
+  AsyncCall call = { NULL, NULL, 0 };
 
   td_test_sim_reset (sim);
 
@@ -1340,9 +1340,7 @@ test_hostile_hang (void)
   g_assert_null (call.reply);
   td_test_sim_hostile (sim, "senmo", NULL, 0);
 
-  timeout_id = g_timeout_add_seconds (10, on_loop_timeout, NULL);
-  g_main_loop_run (loop);
-  g_source_remove (timeout_id);
+  wait_for_answer (&call);
 
   g_assert_no_error (call.reply->error);
   g_assert_cmpuint (call.reply->status, ==, 503);
