@@ -36,7 +36,7 @@ static const char *output_dir;
 
 /* Every wait is bounded; a screenshot of the wrong state is worse than none. */
 static void
-wait_until (TdUiTestCondition  condition,
+wait_until (TdTestCondition    condition,
             gpointer           data,
             const char        *what)
 {

@@ -7,33 +7,20 @@
 #include "td-ui-test-util.h"
 
 static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
 tick_cb (gpointer data)
 {
   return G_SOURCE_CONTINUE;
 }
 
 gboolean
-td_ui_test_wait_until (TdUiTestCondition condition,
-                       gpointer          data,
-                       guint             timeout_ms)
+td_ui_test_wait_until (TdTestCondition condition,
+                       gpointer        data,
+                       guint           timeout_ms)
 {
-  gboolean timed_out = FALSE;
-  gboolean met;
-  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+  /* A wake-up every 20 ms for what the main loop cannot see change. */
   guint tick = g_timeout_add (20, tick_cb, NULL);
+  gboolean met = td_test_sim_wait_until (NULL, condition, data, timeout_ms);
 
-  while (!(met = condition (data)) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
   g_source_remove (tick);
 
   return met;

@@ -17,13 +17,11 @@ G_BEGIN_DECLS
 /* Every wait is bounded: a test that hangs fails instead. */
 #define TD_UI_TEST_WAIT_MS 20000
 
-typedef gboolean (*TdUiTestCondition) (gpointer data);
-
 /* Iterates the main loop until condition (data) holds or timeout_ms pass;
  * returns whether it holds. Conditions are checked once per iteration, and
  * at least every 20 ms for those the main loop cannot see change (a
  * private X connection, the clock). */
-gboolean  td_ui_test_wait_until     (TdUiTestCondition  condition,
+gboolean  td_ui_test_wait_until     (TdTestCondition    condition,
                                      gpointer           data,
                                      guint              timeout_ms);
 /* Conditions on a gboolean and on a (weak) pointer. */
