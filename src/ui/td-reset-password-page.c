@@ -125,16 +125,22 @@ create_draft (TdResetPasswordPage *self)
   return draft;
 }
 
-/* A cancelled request is silent; the page may be gone by then. */
+/* Ends a request to the vendor; TRUE when it succeeded. A failure is
+ * reported; a cancelled request is silent, the page may be gone by then. */
 static gboolean
-report_error (TdResetPasswordPage *self,
-              const GError        *error)
+end_request (TdResetPasswordPage *self,
+             gboolean             ok,
+             const GError        *error)
 {
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return FALSE;
 
-  g_signal_emit (self, signals[FAILED], 0, error);
-  return TRUE;
+  set_busy (self, FALSE);
+
+  if (!ok)
+    g_signal_emit (self, signals[FAILED], 0, error);
+
+  return ok;
 }
 
 static void
@@ -148,16 +154,8 @@ request_password_reset_cb (GObject      *object,
   gboolean ok;
 
   ok = td_provider_request_password_reset_finish (TD_PROVIDER (object), result, &error);
-  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!end_request (self, ok, error))
     return;
-
-  set_busy (self, FALSE);
-
-  if (!ok)
-    {
-      report_error (self, error);
-      return;
-    }
 
   username = dup_username (self);
   g_signal_emit (self, signals[CODE_SENT], 0, username);
@@ -193,16 +191,8 @@ reset_password_cb (GObject      *object,
   gboolean ok;
 
   ok = td_provider_reset_password_finish (TD_PROVIDER (object), result, &error);
-  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!end_request (self, ok, error))
     return;
-
-  set_busy (self, FALSE);
-
-  if (!ok)
-    {
-      report_error (self, error);
-      return;
-    }
 
   /* Done with: only the new password goes on, to the sign-in form. */
   username = dup_username (self);
