@@ -178,13 +178,22 @@ td_provider_get_icon_name (TdProvider *self)
   return CLASS (self)->icon_name;
 }
 
-const TdEndpointPreset *
-td_provider_get_presets (TdProvider *self)
+/* Never NULL: a vendor without presets has an empty list. The public
+ * getter's type check may return NULL, which callers inside this file have
+ * already made. */
+static const TdEndpointPreset *
+presets_of (TdProvider *self)
 {
   static const TdEndpointPreset none[] = { { NULL } };
 
-  g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
   return CLASS (self)->presets ? CLASS (self)->presets : none;
+}
+
+const TdEndpointPreset *
+td_provider_get_presets (TdProvider *self)
+{
+  g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
+  return presets_of (self);
 }
 
 const TdEndpointPreset *
@@ -193,7 +202,7 @@ td_provider_find_preset (TdProvider *self,
 {
   g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
 
-  for (const TdEndpointPreset *p = td_provider_get_presets (self); p->id; p++)
+  for (const TdEndpointPreset *p = presets_of (self); p->id; p++)
     if (g_strcmp0 (p->id, id) == 0)
       return p;
 
@@ -329,7 +338,7 @@ td_provider_resolve_base_url (TdProvider  *self,
 
   g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
 
-  presets = td_provider_get_presets (self);
+  presets = presets_of (self);
 
   if (endpoint == NULL || *endpoint == '\0')
     {

@@ -1045,8 +1045,9 @@ background_loaded_cb (GObject      *object,
   g_autoptr(TdAccount) account = user_data;
   g_autoptr(GError) error = NULL;
 
-  /* A failure is already on the account (keyring locked, say). */
-  if (!td_token_manager_load_finish (self, result, &error))
+  /* A failure is already on the account (keyring locked, say). The
+   * error is NULL only for a programmer's error, already warned about. */
+  if (!td_token_manager_load_finish (self, result, &error) && error != NULL)
     g_debug ("Could not load the secrets of account %s: %s",
              td_account_get_id (account), error->message);
 
