@@ -361,19 +361,35 @@ window_added_cb (GtkApplication *app,
 }
 
 static void
-secrets_loaded_cb (TdApplication *app,
-                   TdAccount     *account,
-                   gpointer       user_data)
+secrets_loaded_cb (TdAccount  *account,
+                   GParamSpec *pspec,
+                   gpointer    user_data)
 {
-  g_hash_table_add (sample.secrets, account);
+  if (td_account_get_secrets_loaded (account))
+    g_hash_table_add (sample.secrets, account);
   check_settled ();
 }
 
+/* Once the file is read, count each account whose keyring read is done. */
 static void
 loading_cb (TdApplication *app,
             GParamSpec    *pspec,
             gpointer       user_data)
 {
+  GListModel *accounts = G_LIST_MODEL (td_application_get_accounts (app));
+
+  if (!td_application_get_loading (app))
+    for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+      {
+        g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
+
+        if (td_account_get_secrets_loaded (account))
+          g_hash_table_add (sample.secrets, account);
+        else
+          g_signal_connect (account, "notify::secrets-loaded",
+                            G_CALLBACK (secrets_loaded_cb), NULL);
+      }
+
   check_settled ();
 }
 
@@ -736,7 +752,6 @@ run_sample (const char *argv0,
   else
     {
       app = G_APPLICATION (td_application_new ());
-      g_signal_connect (app, "secrets-loaded", G_CALLBACK (secrets_loaded_cb), NULL);
       g_signal_connect (app, "notify::loading", G_CALLBACK (loading_cb), NULL);
     }
   g_signal_connect (app, "window-added", G_CALLBACK (window_added_cb), NULL);
