@@ -318,6 +318,8 @@ td_application_startup (GApplication *application)
   static const char *search_accels[] = { "<Control>f", NULL };
   static const char *renew_accels[] = { "<Control>r", NULL };
   static const char *close_accels[] = { "<Control>w", NULL };
+  /* GTK sets this one only for a gtk/help-overlay.ui, which we add later. */
+  static const char *help_accels[] = { "<Control>question", NULL };
   GdkDisplay *display;
 
   G_APPLICATION_CLASS (td_application_parent_class)->startup (application);
@@ -349,6 +351,8 @@ td_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.search", search_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.renew", renew_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay",
+                                         help_accels);
 
   if (self->accounts == NULL)
     {

