@@ -327,15 +327,14 @@ td_reset_password_page_start (TdResetPasswordPage *self,
   g_set_object (&self->account, account);
 
   typed = dup_username (self);
-  if (*typed == '\0' && username != NULL)
+  if (*typed == '\0' && username != NULL && *username != '\0')
     gtk_editable_set_text (GTK_EDITABLE (self->username_row), username);
 
   update (self);
 
-  g_clear_pointer (&typed, g_free);
-  typed = dup_username (self);
-  gtk_widget_grab_focus (*typed == '\0' ? GTK_WIDGET (self->username_row)
-                                        : GTK_WIDGET (self->code_row));
+  /* The first field still empty: the username, or else the code. */
+  gtk_widget_grab_focus (*typed == '\0' && (username == NULL || *username == '\0')
+                         ? GTK_WIDGET (self->username_row) : GTK_WIDGET (self->code_row));
 }
 
 gboolean
