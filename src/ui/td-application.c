@@ -322,14 +322,15 @@ renew_account_action (GSimpleAction *action,
     renew (self, account);
 }
 
-/* "Renew All" of a notification about several accounts. */
+/* "Renew All" of a notification about several accounts: their ids,
+ * separated by commas. */
 static void
 renew_accounts_action (GSimpleAction *action,
                        GVariant      *parameter,
                        gpointer       user_data)
 {
   TdApplication *self = user_data;
-  g_autofree const char **ids = g_variant_get_strv (parameter, NULL);
+  g_auto(GStrv) ids = g_strsplit (g_variant_get_string (parameter, NULL), ",", -1);
 
   for (guint i = 0; ids[i] != NULL; i++)
     {
@@ -457,7 +458,7 @@ static const GActionEntry app_actions[] = {
   { "copy-token", copy_token_action, "s" },
   { "copy-header", copy_header_action, "s" },
   { "renew-account", renew_account_action, "s" },
-  { "renew-accounts", renew_accounts_action, "as" },
+  { "renew-accounts", renew_accounts_action, "s" },
   { "sign-in-account", sign_in_account_action, "s" },
 };
 

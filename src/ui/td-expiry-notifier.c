@@ -126,17 +126,19 @@ join_names (GPtrArray *accounts)
   return g_string_free (g_steal_pointer (&names), FALSE);
 }
 
+/* The ids joined by commas: notification servers pass actions around as
+ * text, and dunst cannot take one that holds brackets, as an array
+ * target would. */
 static GVariant *
 account_ids (GPtrArray *accounts)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) ids = NULL;
+  g_autoptr(GString) ids = g_string_new (NULL);
 
   for (guint i = 0; i < accounts->len; i++)
-    g_strv_builder_add (builder, td_account_get_id (g_ptr_array_index (accounts, i)));
-  ids = g_strv_builder_end (builder);
+    g_string_append_printf (ids, "%s%s", i > 0 ? "," : "",
+                            td_account_get_id (g_ptr_array_index (accounts, i)));
 
-  return g_variant_new_strv ((const char * const *) ids, -1);
+  return g_variant_new_take_string (g_string_free (g_steal_pointer (&ids), FALSE));
 }
 
 static void
@@ -295,8 +297,10 @@ still_applies (TdExpiryNotifier *self,
 }
 
 /* Takes account out of the notifications that no longer apply to it; a
- * notification left with nobody is withdrawn, one left with others says
- * so. */
+ * notification left with nobody is withdrawn. One left with others stays
+ * as it is: sending it again would alert the user again, and after one of
+ * its buttons was used GLib no longer knows it, so it would come back as a
+ * second notification. */
 static void
 withdraw_stale (TdExpiryNotifier *self,
                 TdAccount        *account)
@@ -316,8 +320,6 @@ withdraw_stale (TdExpiryNotifier *self,
           g_application_withdraw_notification (self->application, notice->id);
           g_ptr_array_remove_index (self->notices, i - 1);
         }
-      else
-        send_notice (self, notice);
     }
 
   for (guint k = 0; k < N_KINDS; k++)
@@ -353,7 +355,7 @@ add_due_this_minute (TdExpiryNotifier *self,
       if (td_account_get_state (account) != TD_ACCOUNT_STATE_SIGNED_IN ||
           expires_at == TD_EXPIRES_NEVER || expires_at - lead > horizon ||
           watch->told_expiry[KIND_EXPIRING] == expires_at ||
-          td_account_get_renew_automatically (account) ||
+          (td_account_get_renew_automatically (account) && renews_without_password (account)) ||
           in_view (self, account))
         continue;
 
@@ -379,7 +381,11 @@ flush_cb (gpointer user_data)
       /* The user sees the row change: a notification would only repeat it. */
       for (guint i = accounts->len; i > 0; i--)
         if (in_view (self, g_ptr_array_index (accounts, i - 1)))
-          g_ptr_array_remove_index (accounts, i - 1);
+          {
+            g_debug ("Account %s is on screen: no notification",
+                     td_account_get_id (g_ptr_array_index (accounts, i - 1)));
+            g_ptr_array_remove_index (accounts, i - 1);
+          }
 
       if (accounts->len == 0)
         continue;
@@ -462,6 +468,8 @@ account_changed_cb (TdAccount        *account,
   TdAccountState state = td_account_get_state (account);
   gboolean had_token;
 
+  g_debug ("Account %s: %s → %s", td_account_get_id (account),
+           td_account_state_to_string (old_state), td_account_state_to_string (state));
   withdraw_stale (self, account);
 
   /* Until the keyring was read the state says nothing. */
@@ -476,7 +484,9 @@ account_changed_cb (TdAccount        *account,
   switch (state)
     {
     case TD_ACCOUNT_STATE_EXPIRING:
-      if (td_account_get_renew_automatically (account) && !td_account_get_busy (account))
+      /* A password to type: only the user can, so warn them instead. */
+      if (td_account_get_renew_automatically (account) && renews_without_password (account) &&
+          !td_account_get_busy (account))
         {
           g_debug ("Renewing account %s before it expires", td_account_get_id (account));
           td_token_manager_renew_async (self->token_manager, account, self->cancellable,
@@ -523,12 +533,13 @@ watch_account (TdExpiryNotifier *self,
   if (g_hash_table_contains (self->watches, account))
     return;
 
+  /* First: the state depends on it. */
+  apply_lead_time (self, account);
+
   watch = g_new0 (Watch, 1);
   watch->state = td_account_get_secrets_loaded (account) ? td_account_get_state (account)
                                                          : TD_ACCOUNT_STATE_SIGNED_OUT;
   g_hash_table_insert (self->watches, g_object_ref (account), watch);
-
-  apply_lead_time (self, account);
   g_signal_connect_object (account, "notify::state", G_CALLBACK (account_changed_cb), self, 0);
   g_signal_connect_object (account, "notify::expires-at", G_CALLBACK (account_changed_cb),
                            self, 0);
