@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-application.h"
+#include "td-expiry-scheduler.h"
 #include "td-expiry-text.h"
 #include "td-preferences-window.h"
 #include "td-provider.h"
@@ -328,6 +329,8 @@ td_application_startup (GApplication *application)
   gtk_window_set_default_icon_name (APPLICATION_ID);
 
   self->settings = g_settings_new (APPLICATION_ID);
+  /* Expiry passed while suspended is acted on at resume (logind). */
+  td_expiry_scheduler_watch_sleep (td_expiry_scheduler_get_default ());
 
   display = gdk_display_get_default ();
   self->clipboard = td_clipboard_new (gdk_display_get_clipboard (display));
