@@ -11,6 +11,7 @@
 
 #include "td-account.h"
 #include "td-error.h"
+#include "td-expiry-scheduler.h"
 
 struct _TdAccount
 {
@@ -36,10 +37,6 @@ struct _TdAccount
   /* Secrets: never properties, never logged. */
   TdTokens       *tokens;
   gboolean        needs_sign_in;
-
-  /* Fires when the time-derived state (signed in → expiring → expired)
-   * next changes. */
-  guint           state_timeout_id;
 };
 
 G_DEFINE_FINAL_TYPE (TdAccount, td_account, G_TYPE_OBJECT)
@@ -130,7 +127,7 @@ td_account_dispose (GObject *object)
 {
   TdAccount *self = (TdAccount *)object;
 
-  g_clear_handle_id (&self->state_timeout_id, g_source_remove);
+  td_expiry_scheduler_clear_deadline (td_expiry_scheduler_get_default (), self);
 
   G_OBJECT_CLASS (td_account_parent_class)->dispose (object);
 }
@@ -651,29 +648,30 @@ td_account_peek_tokens (TdAccount *self)
   return self->tokens;
 }
 
-static gboolean
-state_timeout_cb (gpointer user_data)
+static void
+state_deadline_cb (gpointer owner)
 {
-  TdAccount *self = user_data;
-
-  self->state_timeout_id = 0;
-  update_state (self);
-
-  return G_SOURCE_REMOVE;
+  update_state (owner);
 }
 
-/* Derives the state from the tokens, the expiry and the clock, and arms a
- * timeout for the next moment it changes by itself. GLib timeouts run on
- * the monotonic clock, which stops during suspend: the timeout only wakes
- * us, the state is always recomputed from the wall clock. */
+/* Seconds since the epoch on the scheduler's clock, which tests can move. */
+static gint64
+get_now (void)
+{
+  return td_expiry_scheduler_get_now (td_expiry_scheduler_get_default ()) / G_USEC_PER_SEC;
+}
+
+/* Derives the state from the tokens, the expiry and the clock, and sets a
+ * deadline at the next moment it changes by itself. The scheduler keeps it
+ * as a time of day and also calls us after a resume or a clock change: the
+ * state is always recomputed from the wall clock, never counted down. */
 static void
 update_state (TdAccount *self)
 {
+  TdExpiryScheduler *scheduler = td_expiry_scheduler_get_default ();
   TdAccountState state;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 now = get_now ();
   gint64 next_change = 0;
-
-  g_clear_handle_id (&self->state_timeout_id, g_source_remove);
 
   /* needs-sign-in keeps the vendor's words in error-message too */
   if (self->needs_sign_in)
@@ -697,17 +695,14 @@ update_state (TdAccount *self)
       next_change = self->tokens->expires_at - self->expiring_window;
     }
 
-  /* An error with a token still valid: keep watching the token so the
-   * state is right once the error is cleared; nothing to do now. */
+  /* No deadline without a token, for one that never expires, or in an
+   * error (clearing the error computes the state again): such accounts
+   * cost the scheduler nothing. */
   if (next_change > now)
-    {
-      gint64 delay = next_change - now;
-
-      self->state_timeout_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
-                                                           (guint) MIN (delay, G_MAXUINT / 2),
-                                                           state_timeout_cb,
-                                                           self, NULL);
-    }
+    td_expiry_scheduler_set_deadline (scheduler, self, next_change * G_USEC_PER_SEC,
+                                      state_deadline_cb);
+  else
+    td_expiry_scheduler_clear_deadline (scheduler, self);
 
   if (state != self->state)
     {
@@ -808,7 +803,7 @@ td_account_has_valid_token (TdAccount *self,
   if (self->tokens->expires_at == TD_EXPIRES_NEVER)
     return TRUE;
 
-  now = g_get_real_time () / G_USEC_PER_SEC;
+  now = get_now ();
   return self->tokens->expires_at - (gint64) min_valid > now;
 }
 

@@ -15,6 +15,7 @@
 #include "td-application.h"
 #include "td-error.h"
 #include "td-expiry-notifier.h"
+#include "td-expiry-scheduler.h"
 #include "td-preferences-window.h"
 #include "td-token-store.h"
 #include "td-window.h"
@@ -520,6 +521,8 @@ td_application_startup (GApplication *application)
   gtk_window_set_default_icon_name (APPLICATION_ID);
 
   self->settings = g_settings_new (APPLICATION_ID);
+  /* Expiry passed while suspended is acted on at resume (logind). */
+  td_expiry_scheduler_watch_sleep (td_expiry_scheduler_get_default ());
 
   display = gdk_display_get_default ();
   self->clipboard = td_clipboard_new (gdk_display_get_clipboard (display));
