@@ -12,6 +12,7 @@
 #include "td-expiry-text.h"
 #include "td-preferences-window.h"
 #include "td-provider.h"
+#include "td-status-notifier.h"
 #include "td-token-store.h"
 #include "td-window.h"
 
@@ -26,6 +27,7 @@ struct _TdApplication
   TdAccountList  *accounts;
   TdTokenManager *token_manager;
   TdClipboard    *clipboard;
+  TdStatusNotifier *status_notifier;
 
   gboolean        loading;
   char           *load_error;
@@ -365,6 +367,9 @@ td_application_startup (GApplication *application)
   accounts_changed_cb (self, 0, 0, g_list_model_get_n_items (G_LIST_MODEL (self->accounts)),
                        G_LIST_MODEL (self->accounts));
 
+  /* Quiet and harmless where nothing shows a tray. */
+  self->status_notifier = td_status_notifier_new (application, self->accounts);
+
   if (self->loading)
     td_account_list_load_async (self->accounts, NULL, accounts_loaded_cb, g_object_ref (self));
 }
@@ -377,6 +382,7 @@ td_application_shutdown (GApplication *application)
   /* A token left on the clipboard outlives us otherwise. */
   if (self->clipboard != NULL)
     td_clipboard_clear_secret (self->clipboard);
+  g_clear_object (&self->status_notifier);
 
   G_APPLICATION_CLASS (td_application_parent_class)->shutdown (application);
 }
@@ -388,6 +394,7 @@ td_application_dispose (GObject *object)
 {
   TdApplication *self = (TdApplication *)object;
 
+  g_clear_object (&self->status_notifier);
   g_clear_object (&self->clipboard);
   g_clear_object (&self->settings);
   g_clear_object (&self->accounts);
