@@ -258,7 +258,8 @@ about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
-/* From notifications: work on an account through the window's actions. */
+/* From notifications and the tray: work on an account through the
+ * window's actions. */
 static void
 window_account_action (GSimpleAction *action,
                        GVariant      *parameter,
@@ -270,8 +271,24 @@ window_account_action (GSimpleAction *action,
 
   if (g_str_equal (name, "renew-account"))
     gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.renew-account", parameter);
+  else if (g_str_equal (name, "copy-token"))
+    gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.copy-account", parameter);
+  else if (g_str_equal (name, "copy-header"))
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account-as", "(ss)",
+                                g_variant_get_string (parameter, NULL), "header");
+  else if (g_str_equal (name, "sign-in-account"))
+    gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.sign-in-account", parameter);
   else
     gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.show-account", parameter);
+}
+
+/* From the tray icon. */
+static void
+show_window_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  ensure_window (user_data);
 }
 
 static const GActionEntry app_actions[] = {
@@ -280,6 +297,10 @@ static const GActionEntry app_actions[] = {
   { "about", about_action },
   { "renew-account", window_account_action, "s" },
   { "show-account", window_account_action, "s" },
+  { "copy-token", window_account_action, "s" },
+  { "copy-header", window_account_action, "s" },
+  { "sign-in-account", window_account_action, "s" },
+  { "show-window", show_window_action },
 };
 
 /* GApplication ----------------------------------------------------------- */
