@@ -33,6 +33,7 @@ struct _TdApplication
   char           *load_error;
 
   gboolean        held_in_background;
+  gboolean        quitting;
 };
 
 G_DEFINE_FINAL_TYPE (TdApplication, td_application, ADW_TYPE_APPLICATION)
@@ -202,6 +203,7 @@ quit_action (GSimpleAction *action,
   /* Closing the windows lets each finish what it owes (accounts removed
    * under an Undo toast lose their secrets then); the application ends
    * when that work is done and the last window is gone. */
+  self->quitting = TRUE;
   if (self->held_in_background)
     {
       self->held_in_background = FALSE;
@@ -316,7 +318,7 @@ td_application_window_removed (GtkApplication *application,
   /* Keeps running for the clipboard timeout and the expiry warnings. A
    * tray icon would need StatusNotifierItem, which GTK 4 does not offer. */
   if (gtk_application_get_windows (application) == NULL &&
-      !self->held_in_background &&
+      !self->held_in_background && !self->quitting &&
       g_settings_get_boolean (self->settings, "run-in-background"))
     {
       g_debug ("Running in the background");
