@@ -250,7 +250,11 @@ update (TdStatusNotifier *self)
       g_debug ("Status %s", status);
       self->status = status;
       if (self->registration_id != 0)
-        emit_signal (self, "NewStatus", g_variant_new ("(s)", status));
+        {
+          emit_signal (self, "NewStatus", g_variant_new ("(s)", status));
+          /* For hosts that read the icons again only then (Xfce). */
+          emit_signal (self, "NewAttentionIcon", NULL);
+        }
     }
 }
 
@@ -434,8 +438,11 @@ get_property_cb (GDBusConnection  *connection,
     return g_variant_new_string (self->status);
   if (g_str_equal (property_name, "IconName"))
     return g_variant_new_string (APPLICATION_ID);
+  /* Only while it needs attention: Xfce shows an attention icon whenever
+   * there is one, whatever the status. */
   if (g_str_equal (property_name, "AttentionIconName"))
-    return g_variant_new_string (ATTENTION_ICON_NAME);
+    return g_variant_new_string (g_str_equal (self->status, "NeedsAttention") ?
+                                 ATTENTION_ICON_NAME : "");
   if (g_str_equal (property_name, "OverlayIconName") ||
       g_str_equal (property_name, "AttentionMovieName"))
     return g_variant_new_string ("");

@@ -172,6 +172,8 @@ item_properties (Item               *item,
     {
       if (wanted (names, "type"))
         g_variant_builder_add (&builder, "{sv}", "type", g_variant_new_string ("separator"));
+      if (wanted (names, "visible"))
+        g_variant_builder_add (&builder, "{sv}", "visible", g_variant_new_boolean (TRUE));
     }
   else if (item->id != TD_TRAY_MENU_ROOT)
     {
