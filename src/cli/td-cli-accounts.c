@@ -165,6 +165,7 @@ td_cli_add (TdCli  *cli,
   g_autofree char *username = NULL;
   g_autofree char *endpoint = NULL;
   g_autofree char *hand_out = NULL;
+  g_autofree char *renew = NULL;
   g_autofree char *base_url = NULL;
   g_autofree char *who = NULL;
   g_auto(TdSecret) secret = NULL;
@@ -192,6 +193,10 @@ td_cli_add (TdCli  *cli,
     { "admin-token", 0, 0, G_OPTION_ARG_NONE, &admin_token,
       N_("Couchdrop: keep an administrative token read from standard input instead "
          "of signing in"), NULL },
+    { "renew-automatically", 0, 0, G_OPTION_ARG_STRING, &renew,
+      N_("Whether the app renews the token before it expires instead of warning; the "
+         "default is “on” except for Cover Whale, whose renewal revokes tokens already "
+         "copied"), N_("on|off") },
     { NULL }
   };
 
@@ -249,6 +254,10 @@ td_cli_add (TdCli  *cli,
                                    hand_out);
     }
 
+  if (renew != NULL && !g_str_equal (renew, "on") && !g_str_equal (renew, "off"))
+    return td_cli_usage_error (cli, _("--renew-automatically must be “on” or “off”, not “%s”"),
+                               renew);
+
   if (endpoint != NULL)
     g_strstrip (endpoint);
 
@@ -275,6 +284,10 @@ td_cli_add (TdCli  *cli,
   td_account_set_endpoint (account, endpoint && *endpoint ? endpoint : NULL);
   td_account_set_hand_out (account, hand_out_value);
   td_account_set_remember_password (account, remember_password);
+  td_account_set_admin_token (account, admin_token);
+  td_account_set_renew_automatically (account,
+                                      renew != NULL ? g_str_equal (renew, "on")
+                                                    : td_provider_renews_freely (provider, account));
   who = td_cli_describe_account (account);
 
   if (!td_cli_check_keyring (cli, account, &status))

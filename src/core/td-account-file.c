@@ -13,6 +13,7 @@
 
 #include "td-account-file.h"
 #include "td-error.h"
+#include "td-provider.h"
 
 /* The file, for a person reading it:
  *
@@ -69,6 +70,13 @@ td_account_file_read (GFile         *file,
 
   return td_account_file_parse (contents, where, error);
 }
+
+/* The per-account switches, each true or false. */
+static const char * const boolean_keys[] = {
+  "remember-password",
+  "admin-token",
+  "renew-automatically",
+};
 
 GKeyFile *
 td_account_file_parse (GBytes      *contents,
@@ -153,9 +161,9 @@ td_account_file_parse (GBytes      *contents,
       if (hand_out != NULL && !td_hand_out_from_string (hand_out, &hand_out_value))
         DAMAGED (_("account “%s” has an unknown hand-out “%s”"), name, hand_out);
 
-      for (guint k = 0; k < 2; k++)
+      for (guint k = 0; k < G_N_ELEMENTS (boolean_keys); k++)
         {
-          const char *key = k == 0 ? "remember-password" : "admin-token";
+          const char *key = boolean_keys[k];
 
           if (g_key_file_has_key (key_file, id, key, NULL))
             {
@@ -218,6 +226,7 @@ td_account_file_apply (GKeyFile   *key_file,
   g_autofree char *endpoint = NULL;
   g_autofree char *hand_out = NULL;
   TdHandOut hand_out_value = TD_HAND_OUT_ID_TOKEN;
+  TdProvider *provider;
 
   g_return_if_fail (key_file != NULL);
   g_return_if_fail (id != NULL);
@@ -241,6 +250,13 @@ td_account_file_apply (GKeyFile   *key_file,
                                                             "remember-password", NULL));
   td_account_set_admin_token (account,
                               g_key_file_get_boolean (key_file, id, "admin-token", NULL));
+  /* Files from before the option: what the vendor makes safe. */
+  if (g_key_file_has_key (key_file, id, "renew-automatically", NULL))
+    td_account_set_renew_automatically (account,
+                                        g_key_file_get_boolean (key_file, id,
+                                                                "renew-automatically", NULL));
+  else if ((provider = td_provider_get_for_vendor (td_account_get_vendor (account))) != NULL)
+    td_account_set_renew_automatically (account, td_provider_renews_freely (provider, account));
   if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
     td_account_set_assumed_lifetime (account,
                                      g_key_file_get_int64 (key_file, id,
@@ -285,6 +301,8 @@ td_account_file_serialize (GListModel *accounts)
                               td_account_get_remember_password (account));
       g_key_file_set_boolean (key_file, id, "admin-token",
                               td_account_get_admin_token (account));
+      g_key_file_set_boolean (key_file, id, "renew-automatically",
+                              td_account_get_renew_automatically (account));
       g_key_file_set_int64 (key_file, id, "assumed-lifetime",
                             td_account_get_assumed_lifetime (account));
     }

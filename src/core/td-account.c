@@ -24,6 +24,7 @@ struct _TdAccount
   TdHandOut       hand_out;
   gboolean        remember_password;
   gboolean        admin_token;
+  gboolean        renew_automatically;
   guint           assumed_lifetime;
   guint           expiring_window;
 
@@ -65,6 +66,7 @@ enum {
   PROP_HAND_OUT,
   PROP_REMEMBER_PASSWORD,
   PROP_ADMIN_TOKEN,
+  PROP_RENEW_AUTOMATICALLY,
   PROP_ASSUMED_LIFETIME,
   PROP_EXPIRING_WINDOW,
   PROP_STATE,
@@ -76,6 +78,13 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  TOKENS_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static void update_state (TdAccount *self);
 
@@ -176,6 +185,9 @@ td_account_get_property (GObject    *object,
     case PROP_ADMIN_TOKEN:
       g_value_set_boolean (value, self->admin_token);
       break;
+    case PROP_RENEW_AUTOMATICALLY:
+      g_value_set_boolean (value, self->renew_automatically);
+      break;
     case PROP_ASSUMED_LIFETIME:
       g_value_set_uint (value, self->assumed_lifetime);
       break;
@@ -235,6 +247,9 @@ td_account_set_property (GObject      *object,
       break;
     case PROP_ADMIN_TOKEN:
       td_account_set_admin_token (self, g_value_get_boolean (value));
+      break;
+    case PROP_RENEW_AUTOMATICALLY:
+      td_account_set_renew_automatically (self, g_value_get_boolean (value));
       break;
     case PROP_ASSUMED_LIFETIME:
       td_account_set_assumed_lifetime (self, g_value_get_uint (value));
@@ -300,6 +315,10 @@ td_account_class_init (TdAccountClass *klass)
   properties[PROP_ADMIN_TOKEN] =
     g_param_spec_boolean ("admin-token", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Renew when the token enters the expiring window instead of warning. */
+  properties[PROP_RENEW_AUTOMATICALLY] =
+    g_param_spec_boolean ("renew-automatically", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_ASSUMED_LIFETIME] =
     g_param_spec_uint ("assumed-lifetime", NULL, NULL,
                        60, 7 * 24 * 3600, TD_ACCOUNT_DEFAULT_ASSUMED_LIFETIME,
@@ -330,6 +349,15 @@ td_account_class_init (TdAccountClass *klass)
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* New tokens were set (signed in, renewed, read from the keyring):
+   * whoever handed out the old ones may want to hand out these. */
+  signals[TOKENS_CHANGED] =
+    g_signal_new ("tokens-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -464,6 +492,27 @@ td_account_set_remember_password (TdAccount *self,
 
   self->remember_password = remember_password;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMEMBER_PASSWORD]);
+}
+
+gboolean
+td_account_get_renew_automatically (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), FALSE);
+  return self->renew_automatically;
+}
+
+void
+td_account_set_renew_automatically (TdAccount *self,
+                                    gboolean   renew_automatically)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+
+  renew_automatically = !!renew_automatically;
+  if (self->renew_automatically == renew_automatically)
+    return;
+
+  self->renew_automatically = renew_automatically;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RENEW_AUTOMATICALLY]);
 }
 
 gboolean
@@ -709,6 +758,8 @@ td_account_set_tokens (TdAccount      *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPIRES_AT]);
   update_state (self);
   g_object_thaw_notify (G_OBJECT (self));
+
+  g_signal_emit (self, signals[TOKENS_CHANGED], 0);
 }
 
 void

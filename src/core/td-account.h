@@ -67,6 +67,9 @@ void            td_account_set_hand_out          (TdAccount       *self,
 gboolean        td_account_get_remember_password (TdAccount       *self);
 void            td_account_set_remember_password (TdAccount       *self,
                                                   gboolean         remember_password);
+gboolean        td_account_get_renew_automatically (TdAccount     *self);
+void            td_account_set_renew_automatically (TdAccount     *self,
+                                                    gboolean       renew_automatically);
 gboolean        td_account_get_admin_token       (TdAccount       *self);
 void            td_account_set_admin_token       (TdAccount       *self,
                                                   gboolean         admin_token);

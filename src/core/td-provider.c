@@ -217,6 +217,26 @@ td_provider_get_features (TdProvider *self)
 }
 
 gboolean
+td_provider_renews_freely (TdProvider *self,
+                           TdAccount  *account)
+{
+  TdProviderFeatures features;
+
+  g_return_val_if_fail (TD_IS_PROVIDER (self), FALSE);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), FALSE);
+
+  features = td_provider_get_features (self);
+
+  /* A token pasted into a script elsewhere would die with the renewal. */
+  if (features & TD_PROVIDER_FEATURE_REVOKES_EARLIER)
+    return FALSE;
+
+  return (features & TD_PROVIDER_FEATURE_REFRESH_TOKEN) != 0 ||
+         td_account_get_remember_password (account) ||
+         td_account_get_admin_token (account);
+}
+
+gboolean
 td_provider_has_feature (TdProvider         *self,
                          TdProviderFeatures  feature)
 {

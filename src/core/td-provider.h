@@ -22,6 +22,7 @@ typedef enum
   TD_PROVIDER_FEATURE_REQUIRES_ENDPOINT = 1 << 4, /* no public host: the user must enter one */
   TD_PROVIDER_FEATURE_CHOOSE_TOKEN      = 1 << 5, /* ID token or access token */
   TD_PROVIDER_FEATURE_ASSUMED_LIFETIME  = 1 << 6, /* tokens may not say when they expire */
+  TD_PROVIDER_FEATURE_REVOKES_EARLIER   = 1 << 7, /* every renewal kills the tokens before it */
 } TdProviderFeatures;
 
 typedef struct
@@ -106,6 +107,12 @@ const TdEndpointPreset *td_provider_get_presets           (TdProvider          *
 const TdEndpointPreset *td_provider_find_preset           (TdProvider          *self,
                                                            const char          *id);
 TdProviderFeatures  td_provider_get_features              (TdProvider          *self);
+/* Whether renewing account unasked costs its user nothing: the vendor keeps
+ * the tokens already handed out alive, and renewal needs no password typed
+ * (a refresh token, a remembered password). The default of the account's
+ * "renew automatically" option. */
+gboolean            td_provider_renews_freely             (TdProvider          *self,
+                                                           TdAccount           *account);
 gboolean            td_provider_has_feature               (TdProvider          *self,
                                                            TdProviderFeatures   feature);
 TdHttpClient       *td_provider_get_http_client           (TdProvider          *self);

@@ -1161,6 +1161,7 @@ apply_changes (UpdateData *data)
   td_account_set_admin_token (account, td_account_get_admin_token (changes));
   td_account_set_remember_password (account, td_account_get_remember_password (changes));
   td_account_set_hand_out (account, td_account_get_hand_out (changes));
+  td_account_set_renew_automatically (account, td_account_get_renew_automatically (changes));
   td_account_set_assumed_lifetime (account, td_account_get_assumed_lifetime (changes));
   /* Signed in with the changes: those tokens are the account's now. */
   if (tokens != NULL)

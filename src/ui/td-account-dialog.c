@@ -40,6 +40,7 @@ struct _TdAccountDialog
   GtkStringList     *endpoint_model;
   char              *field_error;
   gboolean           name_edited;   /* typed by the user: never replaced */
+  gboolean           renew_edited;  /* Renew Automatically set by the user */
   gboolean           setting_name;
   gboolean           closing;
 
@@ -72,6 +73,8 @@ struct _TdAccountDialog
   GtkWidget         *lifetime_row;
   GtkSpinButton     *lifetime_spin;
   GtkSwitch         *remember_switch;
+  AdwActionRow      *renew_row;
+  GtkSwitch         *renew_switch;
   AdwExpanderRow    *change_password_row;
   AdwEntryRow       *new_password_row;
   AdwEntryRow       *confirm_password_row;
@@ -371,6 +374,44 @@ set_fields_sensitive (TdAccountDialog *self,
     }
 }
 
+static void
+renew_toggled_cb (TdAccountDialog *self)
+{
+  self->renew_edited = TRUE;
+}
+
+/* Renewing automatically is safe where it costs the user nothing; the
+ * switch follows the vendor and the options until the user sets it. */
+static void
+update_renew_row (TdAccountDialog *self)
+{
+  g_autoptr(TdAccount) draft = NULL;
+  gboolean revokes = has_feature (self, TD_PROVIDER_FEATURE_REVOKES_EARLIER);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->renew_row), self->provider != NULL);
+  if (self->provider == NULL)
+    return;
+
+  if (revokes)
+    adw_action_row_set_subtitle (self->renew_row,
+                                 _("Off by default: each renewal revokes the token copied before, "
+                                   "which may still be in use elsewhere"));
+  else
+    adw_action_row_set_subtitle (self->renew_row,
+                                 _("Renew before the token expires instead of warning"));
+
+  if (self->renew_edited)
+    return;
+
+  draft = td_account_new (NULL, td_provider_get_vendor_id (self->provider));
+  td_account_set_remember_password (draft, remember_password (self));
+  td_account_set_admin_token (draft, admin_mode (self));
+
+  g_signal_handlers_block_by_func (self->renew_switch, renew_toggled_cb, self);
+  gtk_switch_set_active (self->renew_switch, td_provider_renews_freely (self->provider, draft));
+  g_signal_handlers_unblock_by_func (self->renew_switch, renew_toggled_cb, self);
+}
+
 /* Updates what is shown, enabled and said, after any change. */
 static void
 update (TdAccountDialog *self)
@@ -397,6 +438,7 @@ update (TdAccountDialog *self)
                           has_feature (self, TD_PROVIDER_FEATURE_CHOOSE_TOKEN));
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->password_row),
                                  admin ? _("Administrative Token") : _("Password"));
+  update_renew_row (self);
 
   g_clear_pointer (&self->field_error, g_free);
   self->field_error = validate (self);
@@ -562,6 +604,7 @@ create_draft (TdAccountDialog *self)
   td_account_set_endpoint (draft, endpoint);
   td_account_set_admin_token (draft, admin_mode (self));
   td_account_set_remember_password (draft, remember_password (self));
+  td_account_set_renew_automatically (draft, gtk_switch_get_active (self->renew_switch));
   td_account_set_hand_out (draft, adw_combo_row_get_selected (self->hand_out_row) == 1
                                     ? TD_HAND_OUT_ACCESS_TOKEN : TD_HAND_OUT_ID_TOKEN);
   gtk_spin_button_update (self->lifetime_spin);
@@ -940,6 +983,8 @@ td_account_dialog_class_init (TdAccountDialogClass *klass)
   BIND (lifetime_row);
   BIND (lifetime_spin);
   BIND (remember_switch);
+  BIND (renew_row);
+  BIND (renew_switch);
   BIND (change_password_row);
   BIND (new_password_row);
   BIND (confirm_password_row);
@@ -1032,6 +1077,8 @@ td_account_dialog_init (TdAccountDialog *self)
   WATCH (self->endpoint_row, "notify::selected");
   WATCH (self->admin_switch, "notify::active");
   WATCH (self->remember_switch, "notify::active");
+  g_signal_connect_object (self->renew_switch, "notify::active",
+                           G_CALLBACK (renew_toggled_cb), self, G_CONNECT_SWAPPED);
   WATCH (self->change_password_row, "notify::enable-expansion");
 #undef WATCH
 
@@ -1085,6 +1132,8 @@ fill_from_account (TdAccountDialog *self)
 
   gtk_switch_set_active (self->admin_switch, td_account_get_admin_token (account));
   gtk_switch_set_active (self->remember_switch, td_account_get_remember_password (account));
+  gtk_switch_set_active (self->renew_switch, td_account_get_renew_automatically (account));
+  self->renew_edited = TRUE;
   gtk_spin_button_set_value (self->lifetime_spin, td_account_get_assumed_lifetime (account) / 60);
   adw_combo_row_set_selected (self->hand_out_row,
                               td_account_get_hand_out (account) == TD_HAND_OUT_ACCESS_TOKEN);
@@ -1201,6 +1250,8 @@ td_account_dialog_set_option (TdAccountDialog *self,
     gtk_switch_set_active (self->admin_switch, active);
   else if (g_str_equal (option, "remember-password"))
     gtk_switch_set_active (self->remember_switch, active);
+  else if (g_str_equal (option, "renew-automatically"))
+    gtk_switch_set_active (self->renew_switch, active);
   else if (g_str_equal (option, "change-password"))
     adw_expander_row_set_enable_expansion (self->change_password_row, active);
   else

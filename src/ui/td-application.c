@@ -7,11 +7,15 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <gtk/gtk.h>
+#ifdef GDK_WINDOWING_WAYLAND
+# include <gdk/wayland/gdkwayland.h>
+#endif
 
 #include "td-application.h"
-#include "td-expiry-text.h"
+#include "td-error.h"
+#include "td-expiry-notifier.h"
 #include "td-preferences-window.h"
-#include "td-provider.h"
 #include "td-status-notifier.h"
 #include "td-token-store.h"
 #include "td-window.h"
@@ -27,7 +31,9 @@ struct _TdApplication
   TdAccountList  *accounts;
   TdTokenManager *token_manager;
   TdClipboard    *clipboard;
+  TdExpiryNotifier *expiry_notifier;
   TdStatusNotifier *status_notifier;
+  GCancellable   *cancellable;
 
   gboolean        loading;
   char           *load_error;
@@ -59,58 +65,6 @@ td_application_new (void)
                        NULL);
 }
 
-/* Expiry notifications --------------------------------------------------- */
-
-static char *
-notification_id (TdAccount *account)
-{
-  return g_strdup_printf ("expiring-%s", td_account_get_id (account));
-}
-
-static void
-account_state_cb (TdAccount     *account,
-                  GParamSpec    *pspec,
-                  TdApplication *self)
-{
-  g_autofree char *id = notification_id (account);
-  g_autoptr(GNotification) notification = NULL;
-  g_autofree char *title = NULL;
-  g_autofree char *when = NULL;
-  TdProvider *provider;
-
-  if (td_account_get_state (account) != TD_ACCOUNT_STATE_EXPIRING)
-    {
-      /* Renewed, signed out, or expired: the warning has served. */
-      if (td_account_get_state (account) != TD_ACCOUNT_STATE_EXPIRED)
-        g_application_withdraw_notification (G_APPLICATION (self), id);
-      return;
-    }
-
-  if (!g_settings_get_boolean (self->settings, "notify-expiry"))
-    return;
-
-  provider = td_provider_get_for_vendor (td_account_get_vendor (account));
-  when = td_expiry_text (td_account_get_expires_at (account),
-                         g_get_real_time () / G_USEC_PER_SEC, NULL);
-
-  /* Translators: %s is the name of an account */
-  title = g_strdup_printf (_("Token for “%s” expires soon"), td_account_get_display_name (account));
-  notification = g_notification_new (title);
-  if (provider != NULL)
-    {
-      /* Translators: the first %s is a vendor, the second "expires in 4 min" */
-      g_autofree char *body = g_strdup_printf (_("The %s token %s."),
-                                               td_provider_get_display_name (provider),
-                                               when ? when : "");
-      g_notification_set_body (notification, body);
-    }
-  g_notification_set_default_action_and_target (notification, "app.show-account",
-                                                "s", td_account_get_id (account));
-  g_notification_add_button_with_target (notification, _("Renew"), "app.renew-account",
-                                         "s", td_account_get_id (account));
-  g_application_send_notification (G_APPLICATION (self), id, notification);
-}
-
 static void
 accounts_changed_cb (TdApplication *self,
                      guint          position,
@@ -118,17 +72,6 @@ accounts_changed_cb (TdApplication *self,
                      guint          added,
                      GListModel    *model)
 {
-  for (guint i = position; i < position + added; i++)
-    {
-      g_autoptr(TdAccount) account = g_list_model_get_item (model, i);
-
-      /* Accounts come back after an undo: connect once. */
-      if (g_signal_handler_find (account, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA,
-                                 0, 0, NULL, account_state_cb, self) == 0)
-        g_signal_connect_object (account, "notify::state",
-                                 G_CALLBACK (account_state_cb), self, 0);
-    }
-
   /* Accounts added by the UI arrive signed in; those from the file are
    * queued once the file is read. */
   if (!self->loading)
@@ -260,49 +203,266 @@ about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
-/* From notifications and the tray: work on an account through the
- * window's actions. */
-static void
-window_account_action (GSimpleAction *action,
-                       GVariant      *parameter,
-                       gpointer       user_data)
-{
-  TdApplication *self = user_data;
-  TdWindow *window = ensure_window (self);
-  const char *name = g_action_get_name (G_ACTION (action));
+/* From the tray and notifications ---------------------------------------- */
 
-  if (g_str_equal (name, "renew-account"))
-    gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.renew-account", parameter);
-  else if (g_str_equal (name, "copy-token"))
-    gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.copy-account", parameter);
-  else if (g_str_equal (name, "copy-header"))
-    gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account-as", "(ss)",
-                                g_variant_get_string (parameter, NULL), "header");
-  else if (g_str_equal (name, "sign-in-account"))
-    gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.sign-in-account", parameter);
-  else
-    gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.show-account", parameter);
+static TdAccount *
+find_account (TdApplication *self,
+              GVariant      *parameter)
+{
+  const char *id = g_variant_get_string (parameter, NULL);
+  TdAccount *account = td_account_list_find_by_id (self->accounts, id);
+
+  /* Removed since the menu or the notification was made. */
+  if (account == NULL)
+    g_debug ("No account %s", id);
+
+  return account;
 }
 
-/* From the tray icon. */
 static void
 show_window_action (GSimpleAction *action,
                     GVariant      *parameter,
                     gpointer       user_data)
 {
-  ensure_window (user_data);
+  ensure_window (TD_APPLICATION (user_data));
+}
+
+static void
+show_account_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  TdApplication *self = user_data;
+
+  if (find_account (self, parameter) != NULL)
+    gtk_widget_activate_action_variant (GTK_WIDGET (ensure_window (self)),
+                                        "win.show-account", parameter);
+}
+
+/* Typing a password needs the window, and its sign-in prompt. */
+static void
+sign_in_account_action (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  TdApplication *self = user_data;
+  TdWindow *window;
+
+  if (find_account (self, parameter) == NULL)
+    return;
+
+  window = ensure_window (self);
+  gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.show-account", parameter);
+  gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.sign-in-account", parameter);
+}
+
+typedef struct
+{
+  TdApplication *self;
+  TdAccount     *account;
+  TdCopyFormat   format;
+} AccountRequest;
+
+static AccountRequest *
+account_request_new (TdApplication *self,
+                     TdAccount     *account,
+                     TdCopyFormat   format)
+{
+  AccountRequest *request = g_new0 (AccountRequest, 1);
+
+  request->self = g_object_ref (self);
+  request->account = g_object_ref (account);
+  request->format = format;
+
+  return request;
+}
+
+static void
+account_request_free (AccountRequest *request)
+{
+  g_clear_object (&request->self);
+  g_clear_object (&request->account);
+  g_free (request);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AccountRequest, account_request_free)
+
+static void
+renewed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(AccountRequest) request = user_data;
+  g_autoptr(GVariant) id = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* A failure shows on the account, and the expiry notifier tells it;
+   * only a password to type needs the window. */
+  if (td_token_manager_renew_finish (TD_TOKEN_MANAGER (object), result, &error) ||
+      !g_error_matches (error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN))
+    return;
+
+  id = g_variant_ref_sink (g_variant_new_string (td_account_get_id (request->account)));
+  g_action_group_activate_action (G_ACTION_GROUP (request->self), "sign-in-account", id);
+}
+
+static void
+renew (TdApplication *self,
+       TdAccount     *account)
+{
+  td_token_manager_renew_async (self->token_manager, account, self->cancellable, renewed_cb,
+                                account_request_new (self, account, TD_COPY_TOKEN));
+}
+
+static void
+renew_account_action (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  TdApplication *self = user_data;
+  TdAccount *account = find_account (self, parameter);
+
+  if (account != NULL)
+    renew (self, account);
+}
+
+/* "Renew All" of a notification about several accounts. */
+static void
+renew_accounts_action (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  TdApplication *self = user_data;
+  g_autofree const char **ids = g_variant_get_strv (parameter, NULL);
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      TdAccount *account = td_account_list_find_by_id (self->accounts, ids[i]);
+
+      if (account != NULL)
+        renew (self, account);
+    }
+}
+
+static void
+copied_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(AccountRequest) request = user_data;
+  g_autoptr(GVariant) id = NULL;
+  g_autoptr(GError) error = NULL;
+  TdWindow *window;
+
+  if (td_clipboard_copy_account_finish (TD_CLIPBOARD (object), result, &error) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* Whatever went wrong, the window says it best: the account's row shows
+   * the vendor's words, and a password can be typed there. */
+  g_debug ("Could not copy a token of account %s: %s",
+           td_account_get_id (request->account), error->message);
+  id = g_variant_ref_sink (g_variant_new_string (td_account_get_id (request->account)));
+  window = ensure_window (request->self);
+  gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.show-account", id);
+  if (g_error_matches (error, TD_ERROR, TD_ERROR_NEEDS_SIGN_IN))
+    gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.copy-account-as",
+                                        g_variant_new ("(ss)",
+                                                       td_account_get_id (request->account),
+                                                       request->format == TD_COPY_HEADER
+                                                       ? "header" : "token"));
+}
+
+/* Wayland gives the clipboard only to the application with the keyboard
+ * focus: the window comes up first, with the account, and copies once it
+ * has it. */
+static gboolean
+needs_focus_to_copy (TdApplication *self)
+{
+#ifdef GDK_WINDOWING_WAYLAND
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (GDK_IS_WAYLAND_DISPLAY (gdk_display_get_default ()))
+    return window == NULL || !gtk_window_is_active (window);
+#endif
+
+  return FALSE;
+}
+
+static void
+copy_when_active_cb (GtkWindow  *window,
+                     GParamSpec *pspec,
+                     GVariant   *target)
+{
+  g_autoptr(GVariant) copy = NULL;
+
+  if (!gtk_window_is_active (window))
+    return;
+
+  /* Disconnecting drops the handler's reference. */
+  copy = g_variant_ref (target);
+  g_signal_handlers_disconnect_by_func (window, copy_when_active_cb, target);
+  gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.copy-account-as", copy);
+}
+
+static void
+copy_account (TdApplication *self,
+              GVariant      *parameter,
+              TdCopyFormat   format)
+{
+  TdAccount *account = find_account (self, parameter);
+
+  if (account == NULL)
+    return;
+
+  if (needs_focus_to_copy (self))
+    {
+      TdWindow *window = ensure_window (self);
+      GVariant *target = g_variant_ref_sink (g_variant_new ("(ss)", td_account_get_id (account),
+                                                            format == TD_COPY_HEADER
+                                                            ? "header" : "token"));
+
+      gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.show-account", parameter);
+      g_signal_connect_data (window, "notify::is-active", G_CALLBACK (copy_when_active_cb),
+                             target, (GClosureNotify) (void (*) (void)) g_variant_unref, 0);
+      copy_when_active_cb (GTK_WINDOW (window), NULL, target);
+      return;
+    }
+
+  td_clipboard_copy_account_async (self->clipboard, self->token_manager, account, format,
+                                   g_settings_get_uint (self->settings, "min-validity"),
+                                   g_settings_get_uint (self->settings, "clipboard-timeout"),
+                                   self->cancellable, copied_cb,
+                                   account_request_new (self, account, format));
+}
+
+static void
+copy_token_action (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  copy_account (TD_APPLICATION (user_data), parameter, TD_COPY_TOKEN);
+}
+
+static void
+copy_header_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  copy_account (TD_APPLICATION (user_data), parameter, TD_COPY_HEADER);
 }
 
 static const GActionEntry app_actions[] = {
   { "quit", quit_action },
   { "preferences", preferences_action },
   { "about", about_action },
-  { "renew-account", window_account_action, "s" },
-  { "show-account", window_account_action, "s" },
-  { "copy-token", window_account_action, "s" },
-  { "copy-header", window_account_action, "s" },
-  { "sign-in-account", window_account_action, "s" },
   { "show-window", show_window_action },
+  { "show-account", show_account_action, "s" },
+  { "copy-token", copy_token_action, "s" },
+  { "copy-header", copy_header_action, "s" },
+  { "renew-account", renew_account_action, "s" },
+  { "renew-accounts", renew_accounts_action, "as" },
+  { "sign-in-account", sign_in_account_action, "s" },
 };
 
 /* GApplication ----------------------------------------------------------- */
@@ -315,8 +475,8 @@ td_application_window_removed (GtkApplication *application,
 
   GTK_APPLICATION_CLASS (td_application_parent_class)->window_removed (application, window);
 
-  /* Keeps running for the clipboard timeout and the expiry warnings. A
-   * tray icon would need StatusNotifierItem, which GTK 4 does not offer. */
+  /* Keeps running for the clipboard timeout, the expiry warnings and the
+   * tray icon; Quit ends it. */
   if (gtk_application_get_windows (application) == NULL &&
       !self->held_in_background && !self->quitting &&
       g_settings_get_boolean (self->settings, "run-in-background"))
@@ -325,6 +485,16 @@ td_application_window_removed (GtkApplication *application,
       self->held_in_background = TRUE;
       g_application_hold (G_APPLICATION (self));
     }
+}
+
+/* The focused window shows the account: no notification for it. */
+static gboolean
+account_in_view (TdAccount *account,
+                 gpointer   user_data)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  return TD_IS_WINDOW (window) && td_window_shows_account (TD_WINDOW (window), account);
 }
 
 static void
@@ -390,6 +560,10 @@ td_application_startup (GApplication *application)
   accounts_changed_cb (self, 0, 0, g_list_model_get_n_items (G_LIST_MODEL (self->accounts)),
                        G_LIST_MODEL (self->accounts));
 
+  self->expiry_notifier = td_expiry_notifier_new (G_APPLICATION (self), self->accounts,
+                                                  self->token_manager, self->settings);
+  td_expiry_notifier_set_in_view_func (self->expiry_notifier, account_in_view, self);
+
   /* Quiet and harmless where nothing shows a tray. */
   self->status_notifier = td_status_notifier_new (application, self->accounts);
 
@@ -402,10 +576,13 @@ td_application_shutdown (GApplication *application)
 {
   TdApplication *self = TD_APPLICATION (application);
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->expiry_notifier);
+  g_clear_object (&self->status_notifier);
+
   /* A token left on the clipboard outlives us otherwise. */
   if (self->clipboard != NULL)
     td_clipboard_clear_secret (self->clipboard);
-  g_clear_object (&self->status_notifier);
 
   G_APPLICATION_CLASS (td_application_parent_class)->shutdown (application);
 }
@@ -417,8 +594,10 @@ td_application_dispose (GObject *object)
 {
   TdApplication *self = (TdApplication *)object;
 
+  g_clear_object (&self->expiry_notifier);
   g_clear_object (&self->status_notifier);
   g_clear_object (&self->clipboard);
+  g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
   g_clear_object (&self->accounts);
   g_clear_object (&self->token_manager);
@@ -523,6 +702,7 @@ td_application_class_init (TdApplicationClass *klass)
 static void
 td_application_init (TdApplication *self)
 {
+  self->cancellable = g_cancellable_new ();
 }
 
 TdAccountList *

@@ -6,12 +6,23 @@
 
 #include <gtk/gtk.h>
 
+#include "td-account.h"
+#include "td-token-manager.h"
+
 G_BEGIN_DECLS
 
 /* Besides text, a copied token is offered under this type with the value
  * "secret": KDE's Klipper, CopyQ, GPaste and others then leave it out of
  * their history. */
 #define TD_CLIPBOARD_PASSWORD_HINT_MIME "x-kde-passwordManagerHint"
+
+/* What goes on the clipboard for an account. */
+typedef enum
+{
+  TD_COPY_TOKEN,   /* the token alone */
+  TD_COPY_HEADER,  /* "AccessToken: …", the vendor's header line */
+  TD_COPY_CURL,    /* curl -H '…' 'https://api…/' */
+} TdCopyFormat;
 
 #define TD_TYPE_CLIPBOARD (td_clipboard_get_type ())
 
@@ -30,5 +41,28 @@ void          td_clipboard_copy_secret    (TdClipboard  *self,
 gboolean      td_clipboard_holds_secret   (TdClipboard  *self);
 /* Clears at once if the clipboard still holds our secret (quitting). */
 void          td_clipboard_clear_secret   (TdClipboard  *self);
+
+/* Copies a token of account valid for min_valid seconds, renewed first
+ * when needed (re-reading the keyring before: another process may have
+ * renewed it), in format. Fails with TD_ERROR_NEEDS_SIGN_IN when renewal
+ * needs a password that is not remembered.
+ *
+ * While the clipboard still holds it, the copy follows the account: when
+ * its tokens are renewed the new one replaces it in the same format, and
+ * the clear timer starts again. */
+void          td_clipboard_copy_account_async  (TdClipboard         *self,
+                                                TdTokenManager      *token_manager,
+                                                TdAccount           *account,
+                                                TdCopyFormat         format,
+                                                guint                min_valid,
+                                                guint                clear_after,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean      td_clipboard_copy_account_finish (TdClipboard         *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+/* The account whose token the clipboard holds, or NULL. */
+TdAccount    *td_clipboard_get_account    (TdClipboard  *self);
 
 G_END_DECLS

@@ -146,35 +146,6 @@ account_operation_free (AccountOperation *op)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AccountOperation, account_operation_free)
 
 static char *
-format_for_clipboard (TdAccount    *account,
-                      const char   *token,
-                      TdCopyFormat  format)
-{
-  TdProvider *provider = td_provider_get_for_vendor (td_account_get_vendor (account));
-  g_autofree char *header = NULL;
-  g_autofree char *base_url = NULL;
-  g_autofree char *quoted_header = NULL;
-  g_autofree char *quoted_url = NULL;
-  g_autofree char *url = NULL;
-
-  if (format == TD_COPY_TOKEN || provider == NULL)
-    return g_strdup (token);
-
-  header = td_provider_format_header (provider, token);
-  if (format == TD_COPY_HEADER)
-    return g_steal_pointer (&header);
-
-  /* The vendor's API root, for the user to complete with the call they
-   * want; the slash goes inside the quotes so the snippet pastes cleanly. */
-  base_url = td_provider_resolve_base_url (provider, td_account_get_endpoint (account), NULL);
-  url = g_strconcat (base_url ? base_url : "https://", "/", NULL);
-  quoted_header = g_shell_quote (header);
-  quoted_url = g_shell_quote (url);
-
-  return g_strdup_printf ("curl -H %s %s", quoted_header, quoted_url);
-}
-
-static char *
 describe_copy (TdAccount    *account,
                TdCopyFormat  format,
                guint         clear_after)
@@ -224,20 +195,16 @@ copy_signed_in_cb (TdWindow       *self,
 }
 
 static void
-got_token_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
+copied_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
   g_autoptr(AccountOperation) op = user_data;
   TdWindow *self = op->self;
-  g_auto(TdSecret) token = NULL;
-  g_auto(TdSecret) text = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *title = NULL;
-  guint clear_after;
 
-  token = td_token_manager_get_token_finish (TD_TOKEN_MANAGER (object), result, &error);
-  if (token == NULL)
+  if (!td_clipboard_copy_account_finish (TD_CLIPBOARD (object), result, &error))
     {
       if (is_cancelled (error))
         return;
@@ -255,39 +222,9 @@ got_token_cb (GObject      *object,
       return;
     }
 
-  clear_after = g_settings_get_uint (self->settings, "clipboard-timeout");
-  text = format_for_clipboard (op->account, token, op->format);
-  td_clipboard_copy_secret (self->clipboard, text, clear_after);
-
-  title = describe_copy (op->account, op->format, clear_after);
+  title = describe_copy (op->account, op->format,
+                         g_settings_get_uint (self->settings, "clipboard-timeout"));
   _td_window_show_status (self, title, 3, NULL);
-}
-
-static void
-loaded_for_copy_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(AccountOperation) op = user_data;
-  g_autoptr(GError) error = NULL;
-  TdAccount *account;
-  TdWindow *self;
-
-  if (!td_token_manager_load_finish (TD_TOKEN_MANAGER (object), result, &error))
-    {
-      if (is_cancelled (error))
-        return;
-
-      /* The row says what is wrong with the keyring; a token in memory
-       * may still do. */
-      g_debug ("Copying without re-reading the keyring: %s", error->message);
-    }
-
-  account = op->account;
-  self = op->self;
-  td_token_manager_get_token_async (TD_TOKEN_MANAGER (object), account,
-                                    g_settings_get_uint (self->settings, "min-validity"),
-                                    self->cancellable, got_token_cb, g_steal_pointer (&op));
 }
 
 void
@@ -298,10 +235,11 @@ _td_window_copy_account (TdWindow     *self,
   g_assert (TD_IS_WINDOW (self));
   g_assert (TD_IS_ACCOUNT (account));
 
-  /* The keyring first: `tokendesk token` or another window may have
-   * renewed the token since we read it, which kills ours at Cover Whale. */
-  td_token_manager_load_async (self->token_manager, account, self->cancellable,
-                               loaded_for_copy_cb, account_operation_new (self, account, format));
+  td_clipboard_copy_account_async (self->clipboard, self->token_manager, account, format,
+                                   g_settings_get_uint (self->settings, "min-validity"),
+                                   g_settings_get_uint (self->settings, "clipboard-timeout"),
+                                   self->cancellable, copied_cb,
+                                   account_operation_new (self, account, format));
 }
 
 /* Renew, sign out -------------------------------------------------------- */

@@ -47,13 +47,6 @@ struct _TdWindow
   GtkGridView          *list_view;
 };
 
-typedef enum
-{
-  TD_COPY_TOKEN,
-  TD_COPY_HEADER,
-  TD_COPY_CURL,
-} TdCopyFormat;
-
 /* td-window.c */
 void      _td_window_show_status       (TdWindow     *self,
                                         const char   *text,

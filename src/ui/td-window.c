@@ -155,6 +155,59 @@ td_window_get_visible_accounts (TdWindow *self)
   return G_LIST_MODEL (self->selection);
 }
 
+/* Whether row is on screen inside the list's scrolled area. */
+static gboolean
+row_on_screen (GtkWidget *row,
+               GtkWidget *viewport)
+{
+  graphene_rect_t bounds;
+
+  if (!gtk_widget_get_mapped (row) ||
+      !gtk_widget_compute_bounds (row, viewport, &bounds))
+    return FALSE;
+
+  return bounds.origin.y + bounds.size.height > 0 &&
+         bounds.origin.y < gtk_widget_get_height (viewport);
+}
+
+static gboolean
+shows_account_in (GtkWidget *widget,
+                  GtkWidget *viewport,
+                  TdAccount *account)
+{
+  if (TD_IS_ACCOUNT_ROW (widget))
+    return td_account_row_get_account (TD_ACCOUNT_ROW (widget)) == account &&
+           row_on_screen (widget, viewport);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_account_in (child, viewport, account))
+      return TRUE;
+
+  return FALSE;
+}
+
+gboolean
+td_window_shows_account (TdWindow  *self,
+                         TdAccount *account)
+{
+  GtkWidget *viewport;
+
+  g_return_val_if_fail (TD_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), FALSE);
+
+  if (!gtk_window_is_active (GTK_WINDOW (self)) ||
+      !g_str_equal (td_window_get_page (self), "list"))
+    return FALSE;
+
+  /* The grid builds rows a little beyond what is visible: only those
+   * inside the scrolled area count. */
+  viewport = gtk_widget_get_parent (GTK_WIDGET (self->list_view));
+
+  return shows_account_in (GTK_WIDGET (self->list_view), viewport, account);
+}
+
 /* Search ----------------------------------------------------------------- */
 
 static gboolean

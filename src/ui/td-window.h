@@ -29,4 +29,9 @@ TdWindow   *td_window_new                  (GtkApplication *application,
 GListModel *td_window_get_visible_accounts (TdWindow       *self);
 const char *td_window_get_page             (TdWindow       *self);
 
+/* Whether the user is looking at account: the window has the focus and the
+ * account's row is on screen. No notification is sent for it then. */
+gboolean    td_window_shows_account        (TdWindow       *self,
+                                            TdAccount      *account);
+
 G_END_DECLS

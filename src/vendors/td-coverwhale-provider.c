@@ -255,6 +255,7 @@ td_coverwhale_provider_class_init (TdCoverwhaleProviderClass *klass)
   provider_class->header_prefix = "";
   provider_class->presets = presets;
   provider_class->features = TD_PROVIDER_FEATURE_REFRESH_TOKEN |
+                             TD_PROVIDER_FEATURE_REVOKES_EARLIER |
                              TD_PROVIDER_FEATURE_PASSWORD_RESET |
                              TD_PROVIDER_FEATURE_CHANGE_PASSWORD;
 
