@@ -17,6 +17,7 @@
 #include "td-expiry-notifier.h"
 #include "td-expiry-scheduler.h"
 #include "td-preferences-window.h"
+#include "td-status-notifier.h"
 #include "td-token-store.h"
 #include "td-window.h"
 
@@ -32,12 +33,14 @@ struct _TdApplication
   TdTokenManager *token_manager;
   TdClipboard    *clipboard;
   TdExpiryNotifier *expiry_notifier;
+  TdStatusNotifier *status_notifier;
   GCancellable   *cancellable;
 
   gboolean        loading;
   char           *load_error;
 
   gboolean        held_in_background;
+  gboolean        quitting;
 };
 
 G_DEFINE_FINAL_TYPE (TdApplication, td_application, ADW_TYPE_APPLICATION)
@@ -144,6 +147,7 @@ quit_action (GSimpleAction *action,
   /* Closing the windows lets each finish what it owes (accounts removed
    * under an Undo toast lose their secrets then); the application ends
    * when that work is done and the last window is gone. */
+  self->quitting = TRUE;
   if (self->held_in_background)
     {
       self->held_in_background = FALSE;
@@ -473,10 +477,10 @@ td_application_window_removed (GtkApplication *application,
 
   GTK_APPLICATION_CLASS (td_application_parent_class)->window_removed (application, window);
 
-  /* Keeps running for the clipboard timeout and the expiry warnings. A
-   * tray icon would need StatusNotifierItem, which GTK 4 does not offer. */
+  /* Keeps running for the clipboard timeout, the expiry warnings and the
+   * tray icon; Quit ends it. */
   if (gtk_application_get_windows (application) == NULL &&
-      !self->held_in_background &&
+      !self->held_in_background && !self->quitting &&
       g_settings_get_boolean (self->settings, "run-in-background"))
     {
       g_debug ("Running in the background");
@@ -564,6 +568,9 @@ td_application_startup (GApplication *application)
                                                   self->token_manager, self->settings);
   td_expiry_notifier_set_in_view_func (self->expiry_notifier, account_in_view, self);
 
+  /* Quiet and harmless where nothing shows a tray. */
+  self->status_notifier = td_status_notifier_new (application, self->accounts);
+
   if (self->loading)
     td_account_list_load_async (self->accounts, NULL, accounts_loaded_cb, g_object_ref (self));
 }
@@ -575,6 +582,7 @@ td_application_shutdown (GApplication *application)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->expiry_notifier);
+  g_clear_object (&self->status_notifier);
 
   /* A token left on the clipboard outlives us otherwise. */
   if (self->clipboard != NULL)
@@ -591,6 +599,7 @@ td_application_dispose (GObject *object)
   TdApplication *self = (TdApplication *)object;
 
   g_clear_object (&self->expiry_notifier);
+  g_clear_object (&self->status_notifier);
   g_clear_object (&self->clipboard);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->settings);
