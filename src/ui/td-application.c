@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-application.h"
+#include "td-autostart.h"
 #include "td-expiry-text.h"
 #include "td-preferences-window.h"
 #include "td-provider.h"
@@ -26,6 +27,7 @@ struct _TdApplication
   TdAccountList  *accounts;
   TdTokenManager *token_manager;
   TdClipboard    *clipboard;
+  TdAutostart    *autostart;
 
   gboolean        loading;
   char           *load_error;
@@ -221,7 +223,7 @@ preferences_action (GSimpleAction *action,
   TdWindow *window = ensure_window (self);
   GtkWindow *preferences;
 
-  preferences = GTK_WINDOW (td_preferences_window_new (self->settings));
+  preferences = GTK_WINDOW (td_preferences_window_new (self->settings, self->autostart));
   gtk_window_set_transient_for (preferences, GTK_WINDOW (window));
   gtk_window_present (preferences);
 }
@@ -328,6 +330,7 @@ td_application_startup (GApplication *application)
   gtk_window_set_default_icon_name (APPLICATION_ID);
 
   self->settings = g_settings_new (APPLICATION_ID);
+  self->autostart = td_autostart_new (self->settings);
 
   display = gdk_display_get_default ();
   self->clipboard = td_clipboard_new (gdk_display_get_clipboard (display));
@@ -389,6 +392,7 @@ td_application_dispose (GObject *object)
   TdApplication *self = (TdApplication *)object;
 
   g_clear_object (&self->clipboard);
+  g_clear_object (&self->autostart);
   g_clear_object (&self->settings);
   g_clear_object (&self->accounts);
   g_clear_object (&self->token_manager);
