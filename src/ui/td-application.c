@@ -33,6 +33,8 @@ struct _TdApplication
   char           *load_error;
 
   gboolean        held_in_background;
+  gboolean        start_in_background;  /* --background: no window at first */
+  gboolean        quitting;
 };
 
 G_DEFINE_FINAL_TYPE (TdApplication, td_application, ADW_TYPE_APPLICATION)
@@ -172,6 +174,29 @@ accounts_loaded_cb (GObject      *object,
 
 /* Actions ---------------------------------------------------------------- */
 
+/* Keeps running with no window, for the clipboard timeout and the expiry
+ * warnings. */
+static void
+hold_in_background (TdApplication *self)
+{
+  if (self->held_in_background || self->quitting)
+    return;
+
+  g_debug ("Running in the background");
+  self->held_in_background = TRUE;
+  g_application_hold (G_APPLICATION (self));
+}
+
+static void
+release_from_background (TdApplication *self)
+{
+  if (!self->held_in_background)
+    return;
+
+  self->held_in_background = FALSE;
+  g_application_release (G_APPLICATION (self));
+}
+
 static TdWindow *
 ensure_window (TdApplication *self)
 {
@@ -201,12 +226,10 @@ quit_action (GSimpleAction *action,
 
   /* Closing the windows lets each finish what it owes (accounts removed
    * under an Undo toast lose their secrets then); the application ends
-   * when that work is done and the last window is gone. */
-  if (self->held_in_background)
-    {
-      self->held_in_background = FALSE;
-      g_application_release (G_APPLICATION (self));
-    }
+   * when that work is done and the last window is gone, even when it
+   * would otherwise stay in the background. */
+  self->quitting = TRUE;
+  release_from_background (self);
 
   windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
   for (GList *l = windows; l; l = l->next)
@@ -292,22 +315,54 @@ td_application_window_removed (GtkApplication *application,
 
   GTK_APPLICATION_CLASS (td_application_parent_class)->window_removed (application, window);
 
-  /* Keeps running for the clipboard timeout and the expiry warnings. A
-   * tray icon would need StatusNotifierItem, which GTK 4 does not offer. */
-  if (gtk_application_get_windows (application) == NULL &&
-      !self->held_in_background &&
-      g_settings_get_boolean (self->settings, "run-in-background"))
+  /* Run in Background decides once the last window is gone, also for an
+   * application started in the background. */
+  if (gtk_application_get_windows (application) == NULL)
     {
-      g_debug ("Running in the background");
-      self->held_in_background = TRUE;
-      g_application_hold (G_APPLICATION (self));
+      if (g_settings_get_boolean (self->settings, "run-in-background"))
+        hold_in_background (self);
+      else
+        release_from_background (self);
     }
+}
+
+static int
+td_application_handle_local_options (GApplication *application,
+                                     GVariantDict *options)
+{
+  TdApplication *self = TD_APPLICATION (application);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_variant_dict_contains (options, "background"))
+    return -1;
+
+  /* Started at login while already running: leave that one as it is. */
+  if (!g_application_register (application, NULL, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  if (g_application_get_is_remote (application))
+    return 0;
+
+  /* g_application_run () activates next: no window for that one. */
+  self->start_in_background = TRUE;
+  return -1;
 }
 
 static void
 td_application_activate (GApplication *application)
 {
-  ensure_window (TD_APPLICATION (application));
+  TdApplication *self = TD_APPLICATION (application);
+
+  if (self->start_in_background)
+    {
+      self->start_in_background = FALSE;
+      hold_in_background (self);
+      return;
+    }
+
+  ensure_window (self);
 }
 
 static void
@@ -470,6 +525,7 @@ td_application_class_init (TdApplicationClass *klass)
   object_class->get_property = td_application_get_property;
   object_class->set_property = td_application_set_property;
 
+  app_class->handle_local_options = td_application_handle_local_options;
   app_class->startup = td_application_startup;
   app_class->activate = td_application_activate;
   app_class->shutdown = td_application_shutdown;
@@ -497,6 +553,11 @@ td_application_class_init (TdApplicationClass *klass)
 static void
 td_application_init (TdApplication *self)
 {
+  /* What the autostart entry runs: tray and notifications, no window
+   * until the launcher or a notification asks for one. */
+  g_application_add_main_option (G_APPLICATION (self), "background", 0, G_OPTION_FLAG_NONE,
+                                 G_OPTION_ARG_NONE, _("Start without a window, as at login"),
+                                 NULL);
 }
 
 TdAccountList *
