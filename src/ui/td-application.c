@@ -13,6 +13,7 @@
 #endif
 
 #include "td-application.h"
+#include "td-autostart.h"
 #include "td-error.h"
 #include "td-expiry-notifier.h"
 #include "td-expiry-scheduler.h"
@@ -35,11 +36,13 @@ struct _TdApplication
   TdExpiryNotifier *expiry_notifier;
   TdStatusNotifier *status_notifier;
   GCancellable   *cancellable;
+  TdAutostart    *autostart;
 
   gboolean        loading;
   char           *load_error;
 
   gboolean        held_in_background;
+  gboolean        start_in_background;  /* --background: no window at first */
   gboolean        quitting;
 };
 
@@ -117,6 +120,29 @@ accounts_loaded_cb (GObject      *object,
 
 /* Actions ---------------------------------------------------------------- */
 
+/* Keeps running with no window, for the clipboard timeout and the expiry
+ * warnings. */
+static void
+hold_in_background (TdApplication *self)
+{
+  if (self->held_in_background || self->quitting)
+    return;
+
+  g_debug ("Running in the background");
+  self->held_in_background = TRUE;
+  g_application_hold (G_APPLICATION (self));
+}
+
+static void
+release_from_background (TdApplication *self)
+{
+  if (!self->held_in_background)
+    return;
+
+  self->held_in_background = FALSE;
+  g_application_release (G_APPLICATION (self));
+}
+
 static TdWindow *
 ensure_window (TdApplication *self)
 {
@@ -146,13 +172,10 @@ quit_action (GSimpleAction *action,
 
   /* Closing the windows lets each finish what it owes (accounts removed
    * under an Undo toast lose their secrets then); the application ends
-   * when that work is done and the last window is gone. */
+   * when that work is done and the last window is gone, even when it
+   * would otherwise stay in the background. */
   self->quitting = TRUE;
-  if (self->held_in_background)
-    {
-      self->held_in_background = FALSE;
-      g_application_release (G_APPLICATION (self));
-    }
+  release_from_background (self);
 
   windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
   for (GList *l = windows; l; l = l->next)
@@ -169,7 +192,7 @@ preferences_action (GSimpleAction *action,
   TdWindow *window = ensure_window (self);
   GtkWindow *preferences;
 
-  preferences = GTK_WINDOW (td_preferences_window_new (self->settings));
+  preferences = GTK_WINDOW (td_preferences_window_new (self->settings, self->autostart));
   gtk_window_set_transient_for (preferences, GTK_WINDOW (window));
   gtk_window_present (preferences);
 }
@@ -477,15 +500,14 @@ td_application_window_removed (GtkApplication *application,
 
   GTK_APPLICATION_CLASS (td_application_parent_class)->window_removed (application, window);
 
-  /* Keeps running for the clipboard timeout, the expiry warnings and the
-   * tray icon; Quit ends it. */
-  if (gtk_application_get_windows (application) == NULL &&
-      !self->held_in_background && !self->quitting &&
-      g_settings_get_boolean (self->settings, "run-in-background"))
+  /* Run in Background decides once the last window is gone, also for an
+   * application started in the background. */
+  if (gtk_application_get_windows (application) == NULL)
     {
-      g_debug ("Running in the background");
-      self->held_in_background = TRUE;
-      g_application_hold (G_APPLICATION (self));
+      if (g_settings_get_boolean (self->settings, "run-in-background"))
+        hold_in_background (self);
+      else
+        release_from_background (self);
     }
 }
 
@@ -499,10 +521,43 @@ account_in_view (TdAccount *account,
   return TD_IS_WINDOW (window) && td_window_shows_account (TD_WINDOW (window), account);
 }
 
+static int
+td_application_handle_local_options (GApplication *application,
+                                     GVariantDict *options)
+{
+  TdApplication *self = TD_APPLICATION (application);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_variant_dict_contains (options, "background"))
+    return -1;
+
+  /* Started at login while already running: leave that one as it is. */
+  if (!g_application_register (application, NULL, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  if (g_application_get_is_remote (application))
+    return 0;
+
+  /* g_application_run () activates next: no window for that one. */
+  self->start_in_background = TRUE;
+  return -1;
+}
+
 static void
 td_application_activate (GApplication *application)
 {
-  ensure_window (TD_APPLICATION (application));
+  TdApplication *self = TD_APPLICATION (application);
+
+  if (self->start_in_background)
+    {
+      self->start_in_background = FALSE;
+      hold_in_background (self);
+      return;
+    }
+
+  ensure_window (self);
 }
 
 static void
@@ -527,6 +582,7 @@ td_application_startup (GApplication *application)
   self->settings = g_settings_new (APPLICATION_ID);
   /* Expiry passed while suspended is acted on at resume (logind). */
   td_expiry_scheduler_watch_sleep (td_expiry_scheduler_get_default ());
+  self->autostart = td_autostart_new (self->settings);
 
   display = gdk_display_get_default ();
   self->clipboard = td_clipboard_new (gdk_display_get_clipboard (display));
@@ -602,6 +658,7 @@ td_application_dispose (GObject *object)
   g_clear_object (&self->status_notifier);
   g_clear_object (&self->clipboard);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->autostart);
   g_clear_object (&self->settings);
   g_clear_object (&self->accounts);
   g_clear_object (&self->token_manager);
@@ -679,6 +736,7 @@ td_application_class_init (TdApplicationClass *klass)
   object_class->get_property = td_application_get_property;
   object_class->set_property = td_application_set_property;
 
+  app_class->handle_local_options = td_application_handle_local_options;
   app_class->startup = td_application_startup;
   app_class->activate = td_application_activate;
   app_class->shutdown = td_application_shutdown;
@@ -707,6 +765,11 @@ static void
 td_application_init (TdApplication *self)
 {
   self->cancellable = g_cancellable_new ();
+  /* What the autostart entry runs: tray and notifications, no window
+   * until the launcher or a notification asks for one. */
+  g_application_add_main_option (G_APPLICATION (self), "background", 0, G_OPTION_FLAG_NONE,
+                                 G_OPTION_ARG_NONE, _("Start without a window, as at login"),
+                                 NULL);
 }
 
 TdAccountList *

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "td-autostart.h"
 #include "td-preferences-window.h"
 
 struct _TdPreferencesWindow
@@ -13,17 +14,23 @@ struct _TdPreferencesWindow
   AdwPreferencesWindow  parent_instance;
 
   GSettings            *settings;
+  TdAutostart          *autostart;
+  char                 *autostart_subtitle;
 
   AdwComboRow          *clipboard_row;
   AdwComboRow          *validity_row;
   GtkSwitch            *notify_switch;
+  AdwComboRow          *lead_time_row;
   GtkSwitch            *background_switch;
+  AdwActionRow         *autostart_row;
+  GtkSwitch            *autostart_switch;
 };
 
 G_DEFINE_FINAL_TYPE (TdPreferencesWindow, td_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
 static const guint clipboard_choices[] = { 0, 10, 30, 60, 120, 300 };
 static const guint validity_choices[] = { 60, 300, 600, 900, 1800, 3600 };
+static const guint lead_time_choices[] = { 60, 120, 300, 600, 900, 1800, 3600 };
 
 static char *
 format_seconds (guint seconds)
@@ -94,6 +101,27 @@ choice_selected_cb (AdwComboRow         *row,
     g_settings_set_uint (self->settings, key, g_array_index (values, guint, selected));
 }
 
+/* Why the last change was refused stays under the title until the next. */
+static void
+autostart_error_cb (TdPreferencesWindow *self)
+{
+  const char *error = td_autostart_get_error (self->autostart);
+
+  adw_action_row_set_subtitle (self->autostart_row, error ? error : self->autostart_subtitle);
+  adw_action_row_set_icon_name (self->autostart_row, error ? "dialog-warning-symbolic" : NULL);
+}
+
+/* The switch follows TdAutostart:enabled, which moves only once the change
+ * is made: flipped by the user, it asks; refused, it goes back. */
+static void
+autostart_switch_cb (GtkSwitch           *autostart_switch,
+                     GParamSpec          *pspec,
+                     TdPreferencesWindow *self)
+{
+  td_autostart_set_enabled (self->autostart, gtk_switch_get_active (autostart_switch),
+                            GTK_WINDOW (self));
+}
+
 static void
 td_preferences_window_dispose (GObject *object)
 {
@@ -101,6 +129,8 @@ td_preferences_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TD_TYPE_PREFERENCES_WINDOW);
   g_clear_object (&self->settings);
+  g_clear_object (&self->autostart);
+  g_clear_pointer (&self->autostart_subtitle, g_free);
 
   G_OBJECT_CLASS (td_preferences_window_parent_class)->dispose (object);
 }
@@ -118,7 +148,10 @@ td_preferences_window_class_init (TdPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, clipboard_row);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, validity_row);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, notify_switch);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, lead_time_row);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, background_switch);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, autostart_row);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, autostart_switch);
 }
 
 static void
@@ -128,14 +161,17 @@ td_preferences_window_init (TdPreferencesWindow *self)
 }
 
 TdPreferencesWindow *
-td_preferences_window_new (GSettings *settings)
+td_preferences_window_new (GSettings   *settings,
+                           TdAutostart *autostart)
 {
   TdPreferencesWindow *self;
 
   g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (TD_IS_AUTOSTART (autostart), NULL);
 
   self = g_object_new (TD_TYPE_PREFERENCES_WINDOW, NULL);
   self->settings = g_object_ref (settings);
+  self->autostart = g_object_ref (autostart);
 
   setup_choices (self, self->clipboard_row, "clipboard-timeout",
                  clipboard_choices, G_N_ELEMENTS (clipboard_choices));
@@ -143,13 +179,33 @@ td_preferences_window_new (GSettings *settings)
                  validity_choices, G_N_ELEMENTS (validity_choices));
   g_signal_connect_object (self->clipboard_row, "notify::selected",
                            G_CALLBACK (choice_selected_cb), self, 0);
+  setup_choices (self, self->lead_time_row, "expiry-lead-time",
+                 lead_time_choices, G_N_ELEMENTS (lead_time_choices));
   g_signal_connect_object (self->validity_row, "notify::selected",
+                           G_CALLBACK (choice_selected_cb), self, 0);
+  g_signal_connect_object (self->lead_time_row, "notify::selected",
                            G_CALLBACK (choice_selected_cb), self, 0);
 
   g_settings_bind (settings, "notify-expiry", self->notify_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
+  /* The lead time is for the warning only: nothing to choose without one. */
+  g_settings_bind (settings, "notify-expiry", self->lead_time_row, "sensitive",
+                   G_SETTINGS_BIND_GET);
   g_settings_bind (settings, "run-in-background", self->background_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
+
+  self->autostart_subtitle = g_strdup (adw_action_row_get_subtitle (self->autostart_row));
+  g_object_bind_property (autostart, "enabled", self->autostart_switch, "active",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property (autostart, "busy", self->autostart_row, "sensitive",
+                          G_BINDING_SYNC_CREATE | G_BINDING_INVERT_BOOLEAN);
+  g_signal_connect_object (autostart, "notify::error",
+                           G_CALLBACK (autostart_error_cb), self, G_CONNECT_SWAPPED);
+  autostart_error_cb (self);
+  g_signal_connect_object (self->autostart_switch, "notify::active",
+                           G_CALLBACK (autostart_switch_cb), self, 0);
+  /* The user may have removed the entry since we last looked. */
+  td_autostart_refresh (autostart);
 
   return self;
 }

@@ -6,6 +6,8 @@
 
 #include <adwaita.h>
 
+#include "td-autostart.h"
+
 G_BEGIN_DECLS
 
 #define TD_TYPE_PREFERENCES_WINDOW (td_preferences_window_get_type ())
@@ -13,6 +15,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TdPreferencesWindow, td_preferences_window, TD, PREFERENCES_WINDOW,
                       AdwPreferencesWindow)
 
-TdPreferencesWindow *td_preferences_window_new (GSettings *settings);
+/* Works on settings, and on autostart for Start at Login. */
+TdPreferencesWindow *td_preferences_window_new (GSettings   *settings,
+                                                TdAutostart *autostart);
 
 G_END_DECLS
