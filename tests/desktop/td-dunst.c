@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "td-desktop-test-util.h"
 #include "td-dunst.h"
 
 struct _TdDunst
@@ -117,27 +118,9 @@ line_read_cb (GObject      *object,
                                        line_read_cb, self);
 }
 
-static gboolean
-name_has_owner (GDBusConnection *bus,
-                const char      *name)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean owned = FALSE;
-
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-
-  return owned;
-}
-
 TdDunst *
 td_dunst_start (const char *dir)
 {
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *config_path = g_build_filename (dir, "dunstrc", NULL);
   g_autofree char *chooser_path = g_build_filename (dir, "choose", NULL);
@@ -175,7 +158,7 @@ td_dunst_start (const char *dir)
                             chooser_path);
   g_assert_true (g_file_set_contents (config_path, config, -1, NULL));
 
-  g_assert_false (name_has_owner (bus, "org.freedesktop.Notifications"));
+  g_assert_true (td_desktop_wait_for_name ("org.freedesktop.Notifications", FALSE, 0));
 
   self = g_new0 (TdDunst, 1);
   self->dir = g_strdup (dir);
@@ -194,11 +177,8 @@ td_dunst_start (const char *dir)
   g_data_input_stream_read_line_async (self->output, G_PRIORITY_DEFAULT, self->cancellable,
                                        line_read_cb, self);
 
-  for (guint i = 0; !name_has_owner (bus, "org.freedesktop.Notifications"); i++)
-    {
-      g_assert_cmpuint (i, <, 500);
-      g_usleep (10 * 1000);
-    }
+  if (!td_desktop_wait_for_name ("org.freedesktop.Notifications", TRUE, TD_DESKTOP_TEST_WAIT_MS))
+    g_error ("dunst did not come up: see %s", log_path);
 
   return self;
 }
@@ -223,36 +203,10 @@ td_dunst_stop (TdDunst *self)
   g_free (self);
 }
 
-static char *
-dunstctl (const char *first_arg,
-          ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *output = NULL;
-  int status;
-  va_list args;
-
-  g_ptr_array_add (argv, (char *) "dunstctl");
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                &output, NULL, &status, &error);
-  g_assert_no_error (error);
-  g_spawn_check_wait_status (status, &error);
-  g_assert_no_error (error);
-
-  return g_strstrip (g_steal_pointer (&output));
-}
-
 guint
 td_dunst_count_displayed (TdDunst *self)
 {
-  g_autofree char *count = dunstctl ("count", "displayed", NULL);
+  g_autofree char *count = td_desktop_run ("dunstctl", "count", "displayed", NULL);
 
   return (guint) g_ascii_strtoull (count, NULL, 10);
 }
@@ -296,11 +250,11 @@ td_dunst_choose (TdDunst    *self,
   g_autofree char *output = NULL;
 
   g_assert_true (g_file_set_contents (choice_path, label, -1, NULL));
-  output = dunstctl ("context", NULL);
+  output = td_desktop_run ("dunstctl", "context", NULL);
 }
 
 void
 td_dunst_close_all (TdDunst *self)
 {
-  g_autofree char *output = dunstctl ("close-all", NULL);
+  g_autofree char *output = td_desktop_run ("dunstctl", "close-all", NULL);
 }
