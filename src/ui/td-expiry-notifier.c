@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-expiry-notifier.h"
+#include "td-expiry-scheduler.h"
 #include "td-expiry-text.h"
 #include "td-provider.h"
 #include "td-tokens.h"
@@ -84,10 +85,11 @@ watch_free (Watch *watch)
   g_free (watch);
 }
 
+/* The accounts' clock, which tests can move. */
 static gint64
 now_seconds (void)
 {
-  return g_get_real_time () / G_USEC_PER_SEC;
+  return td_expiry_scheduler_get_now (td_expiry_scheduler_get_default ()) / G_USEC_PER_SEC;
 }
 
 /* Whether renewing needs nothing typed: a refresh token, a remembered
@@ -100,6 +102,14 @@ renews_without_password (TdAccount *account)
   return (tokens != NULL && tokens->refresh_token != NULL) ||
          td_account_get_remember_password (account) ||
          td_account_get_admin_token (account);
+}
+
+/* Renew Automatically, and nothing to type: only the user can type a
+ * password, so those are warned about instead. */
+static gboolean
+renews_by_itself (TdAccount *account)
+{
+  return td_account_get_renew_automatically (account) && renews_without_password (account);
 }
 
 static const char *
@@ -355,7 +365,7 @@ add_due_this_minute (TdExpiryNotifier *self,
       if (td_account_get_state (account) != TD_ACCOUNT_STATE_SIGNED_IN ||
           expires_at == TD_EXPIRES_NEVER || expires_at - lead > horizon ||
           watch->told_expiry[KIND_EXPIRING] == expires_at ||
-          (td_account_get_renew_automatically (account) && renews_without_password (account)) ||
+          renews_by_itself (account) ||
           in_view (self, account))
         continue;
 
@@ -459,6 +469,18 @@ auto_renewed_cb (GObject      *object,
 }
 
 static void
+renew (TdExpiryNotifier *self,
+       TdAccount        *account)
+{
+  if (td_account_get_busy (account))
+    return;
+
+  g_debug ("Renewing account %s before it expires", td_account_get_id (account));
+  td_token_manager_renew_async (self->token_manager, account, self->cancellable,
+                                auto_renewed_cb, g_object_ref (account));
+}
+
+static void
 account_changed_cb (TdAccount        *account,
                     GParamSpec       *pspec,
                     TdExpiryNotifier *self)
@@ -484,21 +506,20 @@ account_changed_cb (TdAccount        *account,
   switch (state)
     {
     case TD_ACCOUNT_STATE_EXPIRING:
-      /* A password to type: only the user can, so warn them instead. */
-      if (td_account_get_renew_automatically (account) && renews_without_password (account) &&
-          !td_account_get_busy (account))
-        {
-          g_debug ("Renewing account %s before it expires", td_account_get_id (account));
-          td_token_manager_renew_async (self->token_manager, account, self->cancellable,
-                                        auto_renewed_cb, g_object_ref (account));
-        }
+      if (renews_by_itself (account))
+        renew (self, account);
       else
         tell (self, KIND_EXPIRING, account);
       break;
 
     case TD_ACCOUNT_STATE_EXPIRED:
       /* Only what expired while we ran: not a token stale since last week. */
-      if (old_state == TD_ACCOUNT_STATE_SIGNED_IN || old_state == TD_ACCOUNT_STATE_EXPIRING)
+      if (old_state != TD_ACCOUNT_STATE_SIGNED_IN && old_state != TD_ACCOUNT_STATE_EXPIRING)
+        break;
+      /* Asleep through its warning time: renew now, as it would have. */
+      if (old_state == TD_ACCOUNT_STATE_SIGNED_IN && renews_by_itself (account))
+        renew (self, account);
+      else
         tell (self, KIND_EXPIRED, account);
       break;
 

@@ -62,18 +62,66 @@ name_is (gpointer data)
   return has_owner == wait->present;
 }
 
-gboolean
-td_desktop_wait_for_name (const char *name,
-                          gboolean    present,
-                          guint       timeout_ms)
+static gboolean
+wait_for_name_on (GBusType    bus_type,
+                  const char *name,
+                  gboolean    present,
+                  guint       timeout_ms)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (bus_type, NULL, &error);
   NameWait wait = { bus, name, present };
 
   g_assert_no_error (error);
 
   return wait_until (name_is, &wait, timeout_ms);
+}
+
+gboolean
+td_desktop_wait_for_name (const char *name,
+                          gboolean    present,
+                          guint       timeout_ms)
+{
+  return wait_for_name_on (G_BUS_TYPE_SESSION, name, present, timeout_ms);
+}
+
+/* logind ------------------------------------------------------------------- */
+
+#define LOGIND_NAME "org.freedesktop.login1"
+
+GSubprocess *
+td_desktop_logind_start (void)
+{
+  g_autoptr(GSubprocess) logind = NULL;
+
+  /* tests/headless-session's own system bus, never the machine's. */
+  g_assert_nonnull (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
+  g_assert_true (wait_for_name_on (G_BUS_TYPE_SYSTEM, LOGIND_NAME, FALSE, 0));
+
+  logind = td_desktop_spawn ("/usr/bin/python3", "-m", "dbusmock", "--system",
+                             "--template", "logind", NULL);
+  if (!wait_for_name_on (G_BUS_TYPE_SYSTEM, LOGIND_NAME, TRUE, TD_DESKTOP_TEST_WAIT_MS))
+    g_error ("logind (python3-dbusmock) did not come up");
+
+  return g_steal_pointer (&logind);
+}
+
+void
+td_desktop_logind_prepare_for_sleep (gboolean start)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder args;
+
+  g_variant_builder_init (&args, G_VARIANT_TYPE ("av"));
+  g_variant_builder_add (&args, "v", g_variant_new_boolean (start));
+  reply = g_dbus_connection_call_sync (bus, LOGIND_NAME, "/org/freedesktop/login1",
+                                       "org.freedesktop.DBus.Mock", "EmitSignal",
+                                       g_variant_new ("(sssav)", "org.freedesktop.login1.Manager",
+                                                      "PrepareForSleep", "b", &args),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  g_assert_no_error (error);
 }
 
 /* Commands ----------------------------------------------------------------- */

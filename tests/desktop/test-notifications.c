@@ -11,7 +11,9 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "td-desktop-test-util.h"
 #include "td-dunst.h"
+#include "td-expiry-scheduler.h"
 #include "td-sign-in-dialog.h"
 #include "td-test-util.h"
 #include "td-ui-test-util.h"
@@ -440,6 +442,71 @@ test_renews_automatically (void)
   remove_all_accounts ();
 }
 
+typedef struct
+{
+  TdAccount *account;
+  gint64     expires_at;
+} ExpiryWait;
+
+static gboolean
+expiry_changed (gpointer data)
+{
+  ExpiryWait *wait = data;
+
+  return td_account_get_expires_at (wait->account) != wait->expires_at &&
+         !td_account_get_busy (wait->account);
+}
+
+/* Asleep past the expiry: told within a second of logind's resume signal,
+ * and an account that renews automatically is renewed then. */
+static void
+test_after_resume (void)
+{
+  TdExpiryScheduler *scheduler = td_expiry_scheduler_get_default ();
+  guint before = td_dunst_get_received (dunst)->len;
+  g_autoptr(GSubprocess) logind = td_desktop_logind_start ();
+  TdAccount *warned, *renewed;
+  Calls logins = { "logware/authenticate", 3 };
+  ExpiryWait renewal;
+  gint64 resumed_at;
+  double latency_ms;
+
+  /* The application subscribed at startup, before logind existed. */
+  set_lifetime ("logware", 3600);
+  warned = add_signed_in ("logware", "Warehouse", TRUE, FALSE);
+  renewed = add_signed_in ("logware", "Invoices", TRUE, TRUE);
+  g_assert_cmpint (td_account_get_state (warned), ==, TD_ACCOUNT_STATE_SIGNED_IN);
+  renewal.account = renewed;
+  renewal.expires_at = td_account_get_expires_at (renewed);
+  /* Tokens from the renewal expire later: they show it came. */
+  set_lifetime ("logware", 4 * 3600);
+
+  /* Two hours asleep: the wall clock moved on, the timer armed on the
+   * real clock did not fire. */
+  td_desktop_logind_prepare_for_sleep (TRUE);
+  td_expiry_scheduler_set_clock_offset_for_testing (scheduler, 2 * G_TIME_SPAN_HOUR);
+  run_for (300);
+  g_assert_cmpuint (td_dunst_get_received (dunst)->len, ==, before);
+
+  resumed_at = g_get_monotonic_time ();
+  td_desktop_logind_prepare_for_sleep (FALSE);
+  wait_received (before + 1);
+  latency_ms = (g_get_monotonic_time () - resumed_at) / 1000.0;
+  g_test_message ("expired notification %.0f ms after resume", latency_ms);
+  g_assert_cmpfloat (latency_ms, <, 1000);
+  g_assert_cmpstr (td_dunst_get_last (dunst)->summary, ==, "Token for “Warehouse” expired");
+
+  /* Renewed at once (the simulator's clock did not sleep: its token
+   * still looks expired on ours). */
+  g_assert_true (td_ui_test_wait_until (calls_reach, &logins, TD_UI_TEST_WAIT_MS));
+  g_assert_true (td_ui_test_wait_until (expiry_changed, &renewal, TD_UI_TEST_WAIT_MS));
+  g_assert_cmpuint (td_dunst_get_received (dunst)->len, ==, before + 1);
+
+  td_expiry_scheduler_set_clock_offset_for_testing (scheduler, 0);
+  td_desktop_kill (logind);
+  remove_all_accounts ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -488,6 +555,7 @@ main (int   argc,
   g_test_add_func ("/notifications/renewal-failed", test_renewal_failed);
   g_test_add_func ("/notifications/coalesced", test_coalesced);
   g_test_add_func ("/notifications/renews-automatically", test_renews_automatically);
+  g_test_add_func ("/notifications/after-resume", test_after_resume);
 
   status = g_test_run ();
 
