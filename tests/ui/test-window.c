@@ -638,6 +638,58 @@ test_copy_left_alone (void)
   g_assert_cmpstr (text, ==, "copied by someone else");
 }
 
+static gboolean
+account_idle (gpointer data)
+{
+  return !td_account_get_busy (data);
+}
+
+/* Renewed while its token is on the clipboard: the new one replaces it,
+ * in the same format, and the clear timer starts again. */
+static void
+test_copy_follows_renewal (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "Senmo Alice");
+  g_autofree char *old_token = NULL;
+  g_autofree char *new_token = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *still = NULL;
+
+  g_settings_set_uint (td_application_get_settings (app), "clipboard-timeout", 3);
+  copy_elsewhere ("before");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account-as", "(ss)",
+                              td_account_get_id (account), "header");
+  wait_for_our_copy ();
+  old_token = td_account_dup_hand_out_token (account);
+
+  /* Renewed two seconds on (the tray's Renew Now): a fresh three seconds. */
+  run_for (2000);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.renew-account", "s",
+                              td_account_get_id (account));
+  g_assert_true (td_ui_test_wait_until (account_idle, account, WAIT_MS));
+  new_token = td_account_dup_hand_out_token (account);
+  g_assert_cmpstr (new_token, !=, old_token);
+
+  expected = g_strdup_printf ("Authorization: Bearer %s", new_token);
+  text = read_clipboard_from (other_display);
+  g_assert_cmpstr (text, ==, expected);
+  run_for (1500);
+  g_assert_true (holds_secret (NULL));
+  g_assert_true (td_ui_test_wait_until (does_not_hold_secret, NULL, WAIT_MS));
+
+  /* Something else copied in between: left alone. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-account", "s",
+                              td_account_get_id (account));
+  wait_for_our_copy ();
+  copy_elsewhere ("copied by someone else");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.renew-account", "s",
+                              td_account_get_id (account));
+  g_assert_true (td_ui_test_wait_until (account_idle, account, WAIT_MS));
+  still = read_clipboard_from (gdk_display_get_default ());
+  g_assert_cmpstr (still, ==, "copied by someone else");
+}
+
 static void
 test_remove_undo (void)
 {
@@ -921,11 +973,6 @@ test_edit_lifetime (void)
 }
 
 
-static gboolean
-account_idle (gpointer data)
-{
-  return !td_account_get_busy (data);
-}
 
 static void
 test_renew_and_sign_out (void)
@@ -1206,6 +1253,7 @@ main (int   argc,
   g_test_add_func ("/ui/copy-as", test_copy_as);
   g_test_add_func ("/ui/copy-cleared-after-timeout", test_copy_clears);
   g_test_add_func ("/ui/copy-left-alone-when-replaced", test_copy_left_alone);
+  g_test_add_func ("/ui/copy-follows-renewal", test_copy_follows_renewal);
   g_test_add_func ("/ui/copy-asks-for-password", test_copy_asks_for_password);
   g_test_add_func ("/ui/copy-after-renewal-elsewhere", test_copy_after_renewal_elsewhere);
   g_test_add_func ("/ui/keyboard", test_keyboard);
