@@ -188,9 +188,8 @@ td_preferences_window_new (GSettings   *settings,
 
   g_settings_bind (settings, "notify-expiry", self->notify_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
-  /* The lead time is for the warning only: nothing to choose without one. */
-  g_settings_bind (settings, "notify-expiry", self->lead_time_row, "sensitive",
-                   G_SETTINGS_BIND_GET);
+  /* The lead time stays sensitive without the warnings: accounts that
+   * renew automatically renew then. */
   g_settings_bind (settings, "run-in-background", self->background_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
 

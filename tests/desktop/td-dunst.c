@@ -132,8 +132,12 @@ td_dunst_start (const char *dir)
   TdDunst *self;
 
   /* No timeouts: a test looks at what is on screen. The context menu is
-   * a script printing the line with the label the test wrote down. */
-  chooser = g_strdup_printf ("#!/bin/sh\nexec grep -m1 -F -- \"$(cat '%s')\"\n", choice_path);
+   * a script printing the line with the label the test wrote down, or
+   * with none, dmenu for a person (or a screenshot) to see the buttons. */
+  chooser = g_strdup_printf ("#!/bin/sh\n"
+                             "choice=$(cat '%s' 2>/dev/null)\n"
+                             "[ -n \"$choice\" ] || exec dmenu -l 6 -fn Cantarell-11 -p Actions\n"
+                             "exec grep -m1 -F -- \"$choice\"\n", choice_path);
   g_assert_true (g_file_set_contents (chooser_path, chooser, -1, NULL));
   g_assert_cmpint (g_chmod (chooser_path, 0700), ==, 0);
 
@@ -143,7 +147,7 @@ td_dunst_start (const char *dir)
                             "    width = 360\n"
                             "    height = 150\n"
                             "    origin = top-right\n"
-                            "    offset = 10x50\n"
+                            "    offset = 10x180\n"
                             "    font = Cantarell 10\n"
                             "    idle_threshold = 0\n"
                             "    history_length = 50\n"
@@ -251,6 +255,20 @@ td_dunst_choose (TdDunst    *self,
 
   g_assert_true (g_file_set_contents (choice_path, label, -1, NULL));
   output = td_desktop_run ("dunstctl", "context", NULL);
+}
+
+GSubprocess *
+td_dunst_open_menu (TdDunst *self)
+{
+  g_autofree char *choice_path = g_build_filename (self->dir, "choice", NULL);
+  GSubprocess *context;
+
+  g_assert_true (g_file_set_contents (choice_path, "", 0, NULL));
+  context = td_desktop_spawn ("dunstctl", "context", NULL);
+  /* dmenu maps its window: nothing to wait on but the screen. */
+  g_usleep (G_USEC_PER_SEC);
+
+  return context;
 }
 
 void

@@ -38,6 +38,10 @@ const char          *td_dunst_find_action      (TdDunstNotification *notificatio
  * as a user picking it from dunst's context menu. */
 void                 td_dunst_choose           (TdDunst    *dunst,
                                                 const char *label);
+/* Opens dunst's menu of the latest notification's buttons with dmenu, as
+ * a person sees them; end it with xdotool key Escape, then collect the
+ * returned dunstctl. */
+GSubprocess         *td_dunst_open_menu        (TdDunst    *dunst);
 /* Closes every notification on screen. */
 void                 td_dunst_close_all        (TdDunst    *dunst);
 

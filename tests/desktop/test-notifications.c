@@ -4,6 +4,9 @@
  * vendor simulator and a real keyring; dunst shows what it sends, and
  * its context menu chooses the buttons, as a user would.
  *
+ * TD_SCREENSHOT_DIR set: the first warning is also saved there as
+ * notification.png.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
@@ -215,6 +218,26 @@ has_action (TdDunstNotification *notification,
   return g_str_equal (found, expected);
 }
 
+/* The corner of the screen where dunst shows its bubbles. */
+static void
+save_screenshot (const char *name)
+{
+  const char *out_dir = g_getenv ("TD_SCREENSHOT_DIR");
+  g_autofree char *full = NULL;
+  g_autofree char *path = NULL;
+
+  if (out_dir == NULL)
+    return;
+
+  full = g_build_filename (g_get_tmp_dir (), "td-notification-full.png", NULL);
+  path = g_build_filename (out_dir, name, NULL);
+  td_desktop_screenshot (full);
+  /* dunst's menu across the top of the screen, the bubble under it. */
+  g_free (td_desktop_run ("convert", full, "-crop", "1280x250+0+0", "+repage", path, NULL));
+  g_unlink (full);
+  g_test_message ("Wrote %s", path);
+}
+
 /* Tests ------------------------------------------------------------------- */
 
 /* At the lead time, not before; with the account, the vendor and the time
@@ -251,6 +274,16 @@ test_warning_on_time (void)
   g_assert_true (has_action (notification, "Renew", "app.renew-account", account));
   g_assert_null (td_dunst_find_action (notification, "Sign In…"));
   wait_displayed (1);
+  if (g_getenv ("TD_SCREENSHOT_DIR") != NULL)
+    {
+      g_autoptr(GSubprocess) menu = td_dunst_open_menu (dunst);
+
+      save_screenshot ("notification.png");
+      g_free (td_desktop_run ("xdotool", "key", "Escape", NULL));
+      g_free (td_desktop_communicate (menu, NULL));
+      /* dunst reads dmenu's answer in a thread of its own. */
+      run_for (500);
+    }
 
   td_dunst_choose (dunst, "Renew");
   g_assert_true (td_ui_test_wait_until (calls_reach, &logins, TD_UI_TEST_WAIT_MS));

@@ -189,6 +189,9 @@ add_account (const char *vendor,
 
   td_ui_test_fill_dialog (dialog, sim, vendor, name, username, password);
   td_account_dialog_set_option (dialog, "remember-password", remember_password);
+  /* The states on show are those a user is warned of: the app would
+   * renew the short-lived token of an account that renews by itself. */
+  td_account_dialog_set_option (dialog, "renew-automatically", FALSE);
   if (!td_ui_test_sign_in (dialog))
     g_error ("Could not add %s: %s", name, td_account_dialog_get_message (dialog));
 
@@ -408,6 +411,21 @@ shoot_add_error (void)
   td_ui_test_close_window (dialog);
 }
 
+/* A Cover Whale account being added, at the end of the form: Renew
+ * Automatically is off there, and the row says why. */
+static void
+shoot_renew_automatically (void)
+{
+  TdAccountDialog *dialog = open_add_dialog ();
+
+  td_ui_test_fill_dialog (dialog, sim, "coverwhale", "Claims Sandbox", "alice", "");
+  wait_for_paint (GTK_WIDGET (dialog));
+  scroll_to_end (GTK_WIDGET (td_account_dialog_get_field (dialog, "password")));
+
+  shoot (dialog, "renew-automatically.png");
+  td_ui_test_close_window (dialog);
+}
+
 static gboolean
 dialog_says_something (gpointer dialog)
 {
@@ -509,6 +527,7 @@ main (int   argc,
   shoot_main ();
   shoot_add_error ();
   shoot_reset_password ();
+  shoot_renew_automatically ();
   shoot_preferences ();
 
   gtk_window_destroy (GTK_WINDOW (window));
