@@ -13,6 +13,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "td-desktop-test-util.h"
 #include "td-dunst.h"
@@ -475,6 +476,69 @@ test_renews_automatically (void)
   remove_all_accounts ();
 }
 
+static gboolean
+window_active (gpointer data)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  return window != NULL && gtk_window_is_active (window);
+}
+
+static gboolean
+window_mapped (gpointer data)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  return window != NULL && gtk_widget_get_mapped (GTK_WIDGET (window));
+}
+
+static void
+focus_our_window (void)
+{
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  g_autofree char *ids = td_desktop_run ("xdotool", "search", "--onlyvisible", "--pid", pid,
+                                         NULL);
+  g_auto(GStrv) lines = g_strsplit (g_strstrip (ids), "\n", -1);
+
+  g_assert_cmpuint (g_strv_length (lines), >=, 1);
+  g_free (td_desktop_run ("xdotool", "windowfocus", "--sync", lines[0], NULL));
+}
+
+/* The focused window shows the account: its row says it all, no
+ * notification; that event stays told once the window is gone. */
+static void
+test_not_for_account_in_view (void)
+{
+  guint before = td_dunst_get_received (dunst)->len;
+  GtkWindow *window;
+  TdAccount *account;
+
+  g_application_activate (G_APPLICATION (app));
+  g_assert_true (td_ui_test_wait_until (window_mapped, NULL, TD_UI_TEST_WAIT_MS));
+  /* No window manager here to give it the focus: as one would. */
+  focus_our_window ();
+  g_assert_true (td_ui_test_wait_until (window_active, NULL, TD_UI_TEST_WAIT_MS));
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  set_lifetime ("logware", LEAD_TIME / 2);
+  account = add_signed_in ("logware", "Audit", TRUE, FALSE);
+  g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_EXPIRING);
+  run_for (1500);
+  g_assert_true (td_window_shows_account (TD_WINDOW (window), account));
+  g_assert_cmpuint (td_dunst_get_received (dunst)->len, ==, before);
+
+  td_ui_test_close_window (window);
+  run_for (1000);
+  g_assert_cmpuint (td_dunst_get_received (dunst)->len, ==, before);
+
+  /* Nobody looking: the next one is told. */
+  add_signed_in ("logware", "Audit Two", TRUE, FALSE);
+  wait_received (before + 1);
+  g_assert_cmpstr (td_dunst_get_last (dunst)->summary, ==, "Audit Two");
+
+  remove_all_accounts ();
+}
+
 typedef struct
 {
   TdAccount *account;
@@ -589,6 +653,7 @@ main (int   argc,
   g_test_add_func ("/notifications/coalesced", test_coalesced);
   g_test_add_func ("/notifications/renews-automatically", test_renews_automatically);
   g_test_add_func ("/notifications/after-resume", test_after_resume);
+  g_test_add_func ("/notifications/not-for-account-in-view", test_not_for_account_in_view);
 
   status = g_test_run ();
 
