@@ -198,7 +198,7 @@ td_window_shows_account (TdWindow  *self,
   g_return_val_if_fail (TD_IS_ACCOUNT (account), FALSE);
 
   if (!gtk_window_is_active (GTK_WINDOW (self)) ||
-      !g_str_equal (td_window_get_page (self), "list"))
+      g_strcmp0 (td_window_get_page (self), "list") != 0)
     return FALSE;
 
   /* The grid builds rows a little beyond what is visible: only those
