@@ -24,6 +24,7 @@
 
 #include "td-application.h"
 #include "td-preferences-window.h"
+#include "td-test-util.h"
 #include "td-ui-test-util.h"
 #include "td-vendors.h"
 
@@ -807,25 +808,6 @@ test_portal (gconstpointer data)
 
 /* Setup ------------------------------------------------------------------ */
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_clear_pointer (&dir, g_dir_close);
-  g_rmdir (path);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -895,7 +877,7 @@ main (int   argc,
       g_clear_object (&app);
     }
   if (!child)
-    remove_tree (test_dir);
+    td_test_rm_rf (test_dir);
   g_free (test_dir);
 
   return status;

@@ -1193,25 +1193,6 @@ test_shortcuts_window (void)
 }
 
 /* The throwaway config folder goes when the run is over. */
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_clear_pointer (&dir, g_dir_close);
-  g_rmdir (path);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -1275,7 +1256,7 @@ main (int   argc,
   g_clear_object (&app);
   td_test_sim_stop (sim);
   gdk_display_close (other_display);
-  remove_tree (dir);
+  td_test_rm_rf (dir);
 
   return status;
 }
