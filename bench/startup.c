@@ -46,6 +46,7 @@
 #include "td-account-list.h"
 #include "td-account-row.h"
 #include "td-application.h"
+#include "td-bench-keyring.h"
 #include "td-token-store.h"
 #include "td-vendors.h"
 #include "td-window.h"
@@ -53,8 +54,6 @@
 #define TARGET_RATIO 1.3
 #define TARGET_KIB_PER_ACCOUNT 10.0
 
-/* Keyring writes in flight while setting up: the daemon serializes them. */
-#define MAX_STORES 8
 /* After the last keyring read: let idles and deferred frees run. */
 #define SETTLE_MS 500
 /* A sample that takes longer is broken, not slow. */
@@ -766,161 +765,15 @@ run_sample (const char *argv0,
 
 /* Setting up: the account file and the keyring ------------------------- */
 
-/* What a token looks like to the keyring and in memory: a JWT's length. */
-static char *
-fake_token (GRand      *rand,
-            const char *kind,
-            guint       length)
-{
-  static const char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  GString *token = g_string_new ("eyJhbGciOiJSUzI1NiJ9.");
-
-  g_string_append (token, kind);
-  while (token->len < length)
-    g_string_append_c (token, alphabet[g_rand_int_range (rand, 0, 64)]);
-
-  return g_string_free (token, FALSE);
-}
-
-typedef struct
-{
-  TdAccount    *account;
-  TdSecretKind  kind;       /* PASSWORD or ADMIN_TOKEN; unused with tokens */
-  TdTokens     *tokens;     /* or NULL */
-  char         *secret;
-} Job;
-
-static void
-job_free (Job *job)
-{
-  g_clear_object (&job->account);
-  g_clear_pointer (&job->tokens, td_tokens_free);
-  g_clear_pointer (&job->secret, td_secret_free);
-  g_free (job);
-}
-
-typedef struct
-{
-  TdTokenStore *store;
-  GQueue        jobs;
-  guint         in_flight;
-  guint         failed;
-  char         *first_error;
-} Batch;
-
-static void pump (Batch *batch);
-
-static void
-job_done (Batch  *batch,
-          GError *error)
-{
-  batch->in_flight--;
-  if (error != NULL)
-    {
-      batch->failed++;
-      if (batch->first_error == NULL)
-        batch->first_error = g_strdup (error->message);
-    }
-  pump (batch);
-}
-
-static void
-stored_tokens_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  td_token_store_save_tokens_finish (TD_TOKEN_STORE (object), result, &error);
-  job_done (user_data, error);
-}
-
-static void
-stored_secret_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error);
-  job_done (user_data, error);
-}
-
-static void
-cleared_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  td_token_store_clear_finish (TD_TOKEN_STORE (object), result, &error);
-  job_done (user_data, error);
-}
-
-static void
-pump (Batch *batch)
-{
-  Job *job;
-
-  while (batch->in_flight < MAX_STORES && (job = g_queue_pop_head (&batch->jobs)) != NULL)
-    {
-      batch->in_flight++;
-      if (job->tokens != NULL)
-        td_token_store_save_tokens_async (batch->store, job->account, job->tokens, NULL,
-                                          stored_tokens_cb, batch);
-      else if (job->secret != NULL)
-        td_token_store_save_secret_async (batch->store, job->account, job->kind, job->secret,
-                                          NULL, stored_secret_cb, batch);
-      else
-        td_token_store_clear_async (batch->store, td_account_get_id (job->account), TRUE,
-                                    NULL, cleared_cb, batch);
-      job_free (job);
-    }
-}
-
-static gboolean
-run_batch (Batch *batch)
-{
-  pump (batch);
-  while (batch->in_flight > 0)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (batch->failed > 0)
-    {
-      g_printerr ("startup: %u keyring operations failed, the first with: %s\n",
-                  batch->failed, batch->first_error);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static void
-queue_job (Batch        *batch,
-           TdAccount    *account,
-           TdSecretKind  kind,
-           TdTokens     *tokens,
-           char         *secret)
-{
-  Job *job = g_new0 (Job, 1);
-
-  job->account = g_object_ref (account);
-  job->kind = kind;
-  job->tokens = tokens;
-  job->secret = secret;
-  g_queue_push_tail (&batch->jobs, job);
-}
-
 /* A mix a person with many accounts could have: all four vendors, some on
  * sandbox or their own host, most signed in (tokens, and a remembered
  * password for Cover Whale), some expired, some signed out. Returns the
  * accounts whose secrets went to the keyring. */
 static GPtrArray *
-write_accounts (const char  *config_home,
-                guint        n,
-                Batch       *batch,
-                GError     **error)
+write_accounts (const char      *config_home,
+                guint            n,
+                TdBenchKeyring  *keyring,
+                GError         **error)
 {
   g_autofree char *path = g_build_filename (config_home, "tokendesk", "accounts.ini", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (path);
@@ -961,25 +814,25 @@ write_accounts (const char  *config_home,
         continue;
 
       if (admin)
-        queue_job (batch, account, TD_SECRET_KIND_ADMIN_TOKEN, NULL,
-                   fake_token (rand, "admin.", 64));
+        td_bench_keyring_queue_secret (keyring, account, TD_SECRET_KIND_ADMIN_TOKEN,
+                                       td_bench_fake_token (rand, "admin.", 64));
       else
         {
           TdTokens *tokens = td_tokens_new ();
 
-          tokens->access_token = fake_token (rand, "access.", 800);
+          tokens->access_token = td_bench_fake_token (rand, "access.", 800);
           if (v == 2)
-            tokens->id_token = fake_token (rand, "id.", 900);
+            tokens->id_token = td_bench_fake_token (rand, "id.", 900);
           if (v == 0 || v == 2)
-            tokens->refresh_token = fake_token (rand, "refresh.", 200);
+            tokens->refresh_token = td_bench_fake_token (rand, "refresh.", 200);
           /* One in eight expired; the others valid for one to ten hours. */
           tokens->expires_at = i % 8 == 6 ? now - 3600
                                           : now + 3600 * (1 + (gint64) g_rand_int_range (rand, 0, 9));
-          queue_job (batch, account, 0, tokens, NULL);
+          td_bench_keyring_queue_tokens (keyring, account, tokens);
 
           if (v == 0)
-            queue_job (batch, account, TD_SECRET_KIND_PASSWORD, NULL,
-                       g_strdup_printf ("bench-password-%04u", i));
+            td_bench_keyring_queue_secret (keyring, account, TD_SECRET_KIND_PASSWORD,
+                                           g_strdup_printf ("bench-password-%04u", i));
         }
       g_ptr_array_add (with_secrets, g_object_ref (account));
     }
@@ -1168,7 +1021,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("- first frame and memory at startup");
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) with_secrets = NULL;
-  g_autoptr(TdTokenStore) store = NULL;
+  g_autoptr(TdBenchKeyring) keyring = NULL;
   g_autoptr(TdAccountList) none = NULL;
   g_autofree char *self_path = NULL;
   g_autofree char *root = NULL;
@@ -1178,7 +1031,6 @@ main (int   argc,
   g_autofree char *suffix = NULL;
   Series empty = { 0 }, floor_list = { 0 }, floor_empty = { 0 }, full = { 0 }, zero = { 0 };
   Series warmup = { 0 };
-  Batch batch = { 0 };
   double empty_ms, floor_list_ms, floor_empty_ms, full_ms, zero_ms, full_ratio, zero_ratio;
   double kib_per_account, kib_shown, pss_per_account;
   guint rows = 0;
@@ -1238,17 +1090,13 @@ main (int   argc,
   }
 
   setup_start = g_get_monotonic_time ();
-  store = td_token_store_new ();
-  batch.store = store;
-  g_queue_init (&batch.jobs);
-  with_secrets = write_accounts (full_home, opt_accounts, &batch, &error);
-  if (with_secrets == NULL)
+  keyring = td_bench_keyring_new ();
+  with_secrets = write_accounts (full_home, opt_accounts, keyring, &error);
+  if (with_secrets == NULL || !td_bench_keyring_run (keyring, &error))
     {
       g_printerr ("startup: %s\n", error->message);
       return EXIT_FAILURE;
     }
-  if (!run_batch (&batch))
-    return EXIT_FAILURE;
   printf ("setup: %d accounts written, their secrets stored in %.1f s\n",
           opt_accounts, (g_get_monotonic_time () - setup_start) / (double) G_USEC_PER_SEC);
   fflush (stdout);
@@ -1359,9 +1207,9 @@ main (int   argc,
 
   /* Leave the keyring as it was found. */
   for (guint i = 0; i < with_secrets->len; i++)
-    queue_job (&batch, g_ptr_array_index (with_secrets, i), 0, NULL, NULL);
-  run_batch (&batch);
-  g_free (batch.first_error);
+    td_bench_keyring_queue_clear (keyring, g_ptr_array_index (with_secrets, i));
+  if (!td_bench_keyring_run (keyring, &error))
+    g_printerr ("startup: %s\n", error->message);
 
   remove_config_home (full_home);
   remove_config_home (none_home);

@@ -294,12 +294,11 @@ td_desktop_have_panel (void)
 }
 
 static void
-install_panel_config (void)
+install_panel_config (const char *source)
 {
   g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "xfce4", "xfconf",
                                            "xfce-perchannel-xml", NULL);
   g_autofree char *target = g_build_filename (dir, "xfce4-panel.xml", NULL);
-  const char *source = g_test_get_filename (G_TEST_DIST, "desktop", "xfce4-panel.xml", NULL);
   g_autofree char *contents = NULL;
   g_autoptr(GError) error = NULL;
   gsize length;
@@ -324,9 +323,16 @@ start_panel (TdDesktopPanel *panel)
 TdDesktopPanel *
 td_desktop_panel_start (void)
 {
+  return td_desktop_panel_start_with_config (g_test_get_filename (G_TEST_DIST, "desktop",
+                                                                  "xfce4-panel.xml", NULL));
+}
+
+TdDesktopPanel *
+td_desktop_panel_start_with_config (const char *config)
+{
   TdDesktopPanel *panel = g_new0 (TdDesktopPanel, 1);
 
-  install_panel_config ();
+  install_panel_config (config);
 
   panel->xfconfd = spawn_daemon (XFCONFD, NULL);
   if (!td_desktop_wait_for_name ("org.xfce.Xfconf", TRUE, TD_DESKTOP_TEST_WAIT_MS))

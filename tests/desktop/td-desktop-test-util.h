@@ -1,5 +1,6 @@
-/* td-desktop-test-util.h: real desktop components for the desktop tests,
- * started as subprocesses inside tests/headless-session
+/* td-desktop-test-util.h: real desktop components for the desktop tests
+ * (and the idle-wakeups benchmark's tray host), started as subprocesses
+ * inside tests/headless-session
  *
  * Test-only: helpers assert instead of reporting errors, and every wait
  * iterates the default main context with a bound, so an application
@@ -59,6 +60,9 @@ typedef struct _TdDesktopPanel TdDesktopPanel;
  * bus. Skips nothing: the caller checks td_desktop_have_panel (). */
 gboolean        td_desktop_have_panel    (void);
 TdDesktopPanel *td_desktop_panel_start   (void);
+/* The same with the configuration file at config: for a benchmark, which
+ * has no g_test_init () to find it with. */
+TdDesktopPanel *td_desktop_panel_start_with_config (const char *config);
 /* Kills the panel (not xfconfd) and waits until its watcher is gone. */
 void            td_desktop_panel_kill    (TdDesktopPanel *panel);
 /* Starts the panel again after td_desktop_panel_kill (). */
