@@ -105,5 +105,8 @@ int td_cli_logout          (TdCli *cli, int argc, char **argv);
 int td_cli_remove          (TdCli *cli, int argc, char **argv);
 int td_cli_reset_password  (TdCli *cli, int argc, char **argv);
 int td_cli_change_password (TdCli *cli, int argc, char **argv);
+int td_cli_edit            (TdCli *cli, int argc, char **argv);
+int td_cli_export          (TdCli *cli, int argc, char **argv);
+int td_cli_import          (TdCli *cli, int argc, char **argv);
 
 G_END_DECLS

@@ -34,6 +34,9 @@ static const Command commands[] = {
   { "remove", td_cli_remove, N_("Remove an account and every secret it had") },
   { "reset-password", td_cli_reset_password, N_("Reset a forgotten password by e-mailed code") },
   { "change-password", td_cli_change_password, N_("Change the password at the vendor") },
+  { "edit", td_cli_edit, N_("Change an account's name, endpoint or options") },
+  { "export", td_cli_export, N_("Print account definitions as JSON, without secrets") },
+  { "import", td_cli_import, N_("Add the accounts of a file written by “export”") },
 };
 
 #define EXIT_STATUS_HELP \

@@ -560,7 +560,7 @@ test_help (void)
 {
   const char *commands[] = {
     "vendors", "add", "login", "token", "list", "logout", "remove",
-    "reset-password", "change-password",
+    "reset-password", "change-password", "edit", "export", "import",
   };
 
   {
@@ -1771,6 +1771,366 @@ collect_keyring_secrets (void)
     }
 }
 
+/* export, import, edit --------------------------------------------------- */
+
+/* A key of account name in the account file of config_dir, or NULL. */
+static char *
+ini_value (const char *config_dir,
+           const char *name,
+           const char *key)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *path = g_build_filename (config_dir, "tokendesk", "accounts.ini", NULL);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) groups = NULL;
+
+  g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+
+  groups = g_key_file_get_groups (key_file, NULL);
+  for (guint i = 0; groups[i]; i++)
+    {
+      g_autofree char *group_name = g_key_file_get_string (key_file, groups[i], "name", NULL);
+
+      if (g_strcmp0 (group_name, name) == 0)
+        return g_key_file_get_string (key_file, groups[i], key, NULL);
+    }
+
+  return NULL;
+}
+
+static guint
+count_accounts (const char * const *env)
+{
+  g_autoptr(Run) r = run_env (env, NULL, "list", "--json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, r->out, -1, &error);
+  g_assert_no_error (error);
+  return json_array_get_length (json_node_get_array (json_parser_get_root (parser)));
+}
+
+static void
+assert_ini (const char *config_dir,
+            const char *name,
+            const char *key,
+            const char *expected)
+{
+  g_autofree char *value = ini_value (config_dir, name, key);
+
+  if (g_strcmp0 (value, expected) != 0)
+    g_error ("%s of “%s”: expected %s, got %s", key, name, expected, value);
+}
+
+static void
+test_export_import (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *admin = g_strdup_printf ("admin-token-%08x%08x", g_random_int (),
+                                            g_random_int ());
+  g_autofree char *admin_body = g_strdup_printf ("{\"token\":\"%s\"}", admin);
+  g_autofree char *admin_input = line (admin);
+  g_autofree char *cd_base = td_test_sim_dup_base (sim, "couchdrop");
+  g_autofree char *input = NULL;
+  g_autofree char *export_path = g_build_filename (config_home, "exported.json", NULL);
+  g_autofree char *bad_path = g_build_filename (config_home, "bad-export.json", NULL);
+  g_autofree char *other = g_build_filename (config_home, "other-machine", NULL);
+  g_autoptr(JsonNode) answer = td_test_sim_control (sim, "POST", "/_sim/admin-tokens",
+                                                    admin_body);
+  g_autoptr(GError) error = NULL;
+  const char *env[] = { "XDG_CONFIG_HOME", other, NULL };
+  const char *names[] = { "xp-cw", "xp-lw", "xp-cd", "xp-senmo" };
+  guint logins;
+
+  remember_secret (admin);
+  new_user (NULL, &user, &password);
+  input = line (password);
+  add_account ("coverwhale", "xp-cw", user, password, NULL);
+  add_account ("logware", "xp-lw", user, password, "--remember-password");
+  add_account ("senmo", "xp-senmo", user, password, "--hand-out=access");
+  {
+    g_autoptr(Run) r = run (admin_input, "add", "couchdrop", "xp-cd", "--admin-token",
+                            "--endpoint", cd_base);
+    assert_run (r, 0, NULL);
+  }
+  g_free (get_token ("xp-senmo"));
+
+  /* An unknown name prints nothing at all. */
+  {
+    g_autoptr(Run) r = run (NULL, "export", "xp-cw", "xp-nope");
+    assert_run (r, 2, "xp-nope");
+    g_assert_cmpstr (r->out, ==, "");
+  }
+
+  /* Not one secret of the run, the keyring's included, nor an id. */
+  {
+    g_autoptr(Run) r = run (NULL, "export", "xp-cw", "xp-lw", "xp-cd", "xp-senmo");
+
+    assert_run (r, 0, NULL);
+    collect_keyring_secrets ();
+    g_assert_cmpuint (secrets->len, >, 8);
+    for (guint i = 0; i < secrets->len; i++)
+      if (strstr (r->out, g_ptr_array_index (secrets, i)) != NULL)
+        g_error ("the export holds a secret: %s", r->out);
+    g_assert_null (strstr (r->out, admin));
+    g_assert_null (strstr (r->out, password));
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autofree char *id = account_id_for (names[i]);
+
+        g_assert_nonnull (strstr (r->out, names[i]));
+        g_assert_null (strstr (r->out, id));
+      }
+
+    /* Kept where the final scan of every file looks too. */
+    g_file_set_contents (export_path, r->out, -1, &error);
+    g_assert_no_error (error);
+  }
+
+  /* Another machine: the same settings, signed out, each told how to
+   * sign in. */
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "import", export_path, NULL);
+
+    assert_run (r, 0, NULL);
+    g_assert_nonnull (strstr (r->out, "Imported xp-cw (Cover Whale)"));
+    g_assert_nonnull (strstr (r->out, "administrative token: paste it with "
+                                      "“tokendesk login xp-cd”"));
+    g_assert_nonnull (strstr (r->out, "tokendesk login xp-lw"));
+  }
+  g_assert_cmpuint (count_accounts (env), ==, 4);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *id = account_id_for (names[i]);
+      const char *keys[] = {
+        "vendor", "username", "endpoint", "hand-out", "remember-password", "admin-token",
+        "renew-automatically", "assumed-lifetime",
+      };
+
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        {
+          g_autofree char *here = ini_value (config_home, names[i], keys[k]);
+
+          assert_ini (other, names[i], keys[k], here);
+        }
+      {
+        g_autoptr(Run) r = run_env (env, NULL, "token", names[i], NULL);
+        assert_run (r, 1, names[i]);
+      }
+    }
+  assert_ini (other, "xp-lw", "remember-password", "true");
+  assert_ini (other, "xp-cd", "admin-token", "true");
+  assert_ini (other, "xp-senmo", "hand-out", "access");
+
+  /* Signing in makes an imported account work. */
+  logins = td_test_sim_count (sim, "logware/authenticate");
+  {
+    g_autoptr(Run) r = run_env (env, input, "login", "xp-lw", NULL);
+    g_autoptr(Run) t = run_env (env, NULL, "token", "xp-lw", "--format", "header", NULL);
+    g_autofree char *header = NULL;
+
+    assert_run (r, 0, NULL);
+    assert_run (t, 0, NULL);
+    header = stripped_out (t);
+    g_assert_cmpuint (call_protected ("logware", header), ==, 200);
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins + 1);
+
+  /* Again: every name is taken, skipped and said; with --rename, added
+   * under a free name. From standard input this time. */
+  {
+    g_autofree char *data = NULL;
+    g_autoptr(Run) r = NULL;
+    g_autoptr(Run) renamed = NULL;
+
+    g_file_get_contents (export_path, &data, NULL, &error);
+    g_assert_no_error (error);
+    r = run_env (env, data, "import", "-", NULL);
+    assert_run (r, 0, "“xp-cw” already exists, skipped");
+    g_assert_nonnull (strstr (r->err, "“xp-senmo” already exists"));
+    g_assert_cmpstr (r->out, ==, "");
+    g_assert_cmpuint (count_accounts (env), ==, 4);
+
+    renamed = run_env (env, NULL, "import", "--rename", export_path, NULL);
+    assert_run (renamed, 0, NULL);
+    g_assert_nonnull (strstr (renamed->out, "Imported “xp-cw” as xp-cw 2 (Cover Whale)"));
+    g_assert_cmpuint (count_accounts (env), ==, 8);
+    assert_ini (other, "xp-senmo 2", "hand-out", "access");
+  }
+
+  /* A file with one bad entry adds nothing, and says which. */
+  {
+    g_autoptr(Run) r = NULL;
+    g_autoptr(Run) missing = run_env (env, NULL, "import", "/nonexistent/x.json", NULL);
+
+    g_file_set_contents (bad_path,
+                         "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+                         "{\"name\":\"xp-fine\",\"vendor\":\"logware\",\"username\":\"u\"},"
+                         "{\"name\":\"xp-bad\",\"vendor\":\"acme\",\"username\":\"u\"}]}",
+                         -1, &error);
+    g_assert_no_error (error);
+    r = run_env (env, NULL, "import", bad_path, NULL);
+    assert_run (r, 2, "account 2 (“xp-bad”)");
+    g_assert_nonnull (strstr (r->err, "acme"));
+    g_assert_cmpuint (count_accounts (env), ==, 8);
+    assert_run (missing, 2, "/nonexistent/x.json");
+  }
+
+  td_test_rm_rf (other);
+}
+
+static void
+test_edit (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *user2 = NULL;
+  g_autofree char *password2 = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *input2 = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  g_autofree char *base_slash = g_strconcat (base, "/", NULL);
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  new_user (NULL, &user2, &password2);
+  input = line (password);
+  input2 = line (password2);
+  add_account ("logware", "ed-lw", user, password, NULL);
+  add_account ("logware", "ed-other", user, password, NULL);
+  add_account ("senmo", "ed-senmo", user, password, NULL);
+  add_account ("couchdrop", "ed-cd", user, password, NULL);
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  /* Usage errors change nothing. */
+  {
+    g_autoptr(Run) nothing = run (NULL, "edit", "ed-lw");
+    g_autoptr(Run) clash = run (NULL, "edit", "ed-lw", "--name", "ED-OTHER");
+    g_autoptr(Run) empty = run (NULL, "edit", "ed-lw", "--name", "  ");
+    g_autoptr(Run) both = run (NULL, "edit", "ed-lw", "--auto-renew", "--no-auto-renew");
+    g_autoptr(Run) both2 = run (NULL, "edit", "ed-lw", "--remember-password",
+                                "--forget-password");
+    g_autoptr(Run) hand_out = run (NULL, "edit", "ed-lw", "--hand-out", "access");
+    g_autoptr(Run) lifetime = run (NULL, "edit", "ed-lw", "--lifetime", "2h");
+    g_autoptr(Run) bad_lifetime = run (NULL, "edit", "ed-cd", "--lifetime", "5");
+    g_autoptr(Run) bad_unit = run (NULL, "edit", "ed-cd", "--lifetime", "2w");
+    g_autoptr(Run) bad_endpoint = run (NULL, "edit", "ed-lw", "--endpoint", "http://example.com");
+    g_autoptr(Run) unknown = run (NULL, "edit", "ed-nope", "--auto-renew");
+
+    assert_run (nothing, 2, "nothing to change");
+    assert_run (clash, 2, "already an account named “ED-OTHER”");
+    assert_run (empty, 2, "empty");
+    assert_run (both, 2, "contradict");
+    assert_run (both2, 2, "contradict");
+    assert_run (hand_out, 2, "--hand-out does not apply");
+    assert_run (lifetime, 2, "--lifetime does not apply");
+    assert_run (bad_lifetime, 2, "--lifetime must be");
+    assert_run (bad_unit, 2, "--lifetime must be");
+    assert_run (bad_endpoint, 2, NULL);
+    assert_run (unknown, 2, "ed-nope");
+  }
+  assert_ini (config_home, "ed-lw", "endpoint", base);
+
+  /* The name: no vendor call, the token stays. */
+  {
+    g_autoptr(Run) r = run (NULL, "edit", "ed-lw", "--name", "ed-renamed");
+
+    assert_run (r, 0, NULL);
+    g_assert_nonnull (strstr (r->out, "Saved ed-renamed (Logware)"));
+    g_assert_null (account_id_for ("ed-lw"));
+    assert_token_works ("logware", "ed-renamed");
+  }
+
+  /* Renewing automatically, both spellings. */
+  {
+    g_autoptr(Run) on = run (NULL, "edit", "ed-renamed", "--auto-renew");
+    g_autoptr(Run) off = NULL;
+    g_autoptr(Run) on2 = NULL;
+
+    assert_run (on, 0, NULL);
+    assert_ini (config_home, "ed-renamed", "renew-automatically", "true");
+    off = run (NULL, "edit", "ed-renamed", "--no-auto-renew");
+    assert_run (off, 0, NULL);
+    assert_ini (config_home, "ed-renamed", "renew-automatically", "false");
+    on2 = run (NULL, "edit", "ed-renamed", "--renew-automatically=on");
+    assert_run (on2, 0, NULL);
+    assert_ini (config_home, "ed-renamed", "renew-automatically", "true");
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins);
+
+  /* Remembering the password signs in to store it; forgetting removes it. */
+  {
+    g_autoptr(Run) wrong = run ("wrong-password\n", "edit", "ed-renamed", "--remember-password");
+    g_autoptr(Run) r = NULL;
+    g_autofree char *id = account_id_for ("ed-renamed");
+    g_autofree char *kinds = NULL;
+
+    assert_run (wrong, 1, "remembering the password needs a new sign-in, which failed");
+    assert_ini (config_home, "ed-renamed", "remember-password", "false");
+
+    r = run (input, "edit", "ed-renamed", "--remember-password");
+    assert_run (r, 0, NULL);
+    g_assert_nonnull (strstr (r->out, "signed in again: remembering the password needs it"));
+    assert_ini (config_home, "ed-renamed", "remember-password", "true");
+    kinds = keyring_kinds (id, "ed-renamed");
+    g_assert_cmpstr (kinds, ==, "access-token,password");
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins + 2);
+  {
+    g_autoptr(Run) r = run (NULL, "edit", "ed-renamed", "--forget-password");
+    g_autofree char *id = account_id_for ("ed-renamed");
+    g_autofree char *kinds = NULL;
+
+    assert_run (r, 0, NULL);
+    assert_ini (config_home, "ed-renamed", "remember-password", "false");
+    kinds = keyring_kinds (id, "ed-renamed");
+    g_assert_cmpstr (kinds, ==, "access-token");
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins + 2);
+
+  /* The endpoint and the username sign in again; refused, nothing changes. */
+  {
+    g_autoptr(Run) wrong = run ("wrong-password\n", "edit", "ed-renamed",
+                                "--endpoint", base_slash);
+    g_autoptr(Run) r = NULL;
+
+    assert_run (wrong, 1, "a new endpoint needs a new sign-in, which failed: Logware "
+                          "refused");
+    assert_ini (config_home, "ed-renamed", "endpoint", base);
+
+    r = run (input, "edit", "ed-renamed", "--endpoint", base_slash);
+    assert_run (r, 0, NULL);
+    assert_ini (config_home, "ed-renamed", "endpoint", base_slash);
+    assert_token_works ("logware", "ed-renamed");
+  }
+  {
+    g_autoptr(Run) r = run (input2, "edit", "ed-renamed", "--username", user2);
+
+    assert_run (r, 0, NULL);
+    g_assert_nonnull (strstr (r->out, "signed in again: a new username needs it"));
+    assert_ini (config_home, "ed-renamed", "username", user2);
+    assert_token_works ("logware", "ed-renamed");
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins + 5);
+
+  /* Senmo's hand-out, Couchdrop's assumed lifetime. */
+  {
+    g_autoptr(Run) r = run (NULL, "edit", "ed-senmo", "--hand-out", "access");
+    g_autoptr(Run) l = run (NULL, "edit", "ed-cd", "--lifetime", "2h");
+    g_autoptr(Run) l2 = NULL;
+
+    assert_run (r, 0, NULL);
+    assert_ini (config_home, "ed-senmo", "hand-out", "access");
+    assert_run (l, 0, NULL);
+    assert_ini (config_home, "ed-cd", "assumed-lifetime", "7200");
+    l2 = run (NULL, "edit", "ed-cd", "--lifetime", "90m");
+    assert_run (l2, 0, NULL);
+    assert_ini (config_home, "ed-cd", "assumed-lifetime", "5400");
+  }
+}
+
 static void
 test_scan_for_secrets (void)
 {
@@ -1857,6 +2217,8 @@ main (int   argc,
   add_test ("/cli/keyring/absent", test_keyring_absent);
   add_test ("/cli/accounts/damaged-file", test_account_file);
   add_test ("/cli/accounts/parallel-add", test_parallel_add);
+  add_test ("/cli/accounts/export-import", test_export_import);
+  add_test ("/cli/accounts/edit", test_edit);
   add_test ("/cli/secrets/not-in-debug-output", test_no_secret_in_debug_output);
   /* Last (GTest runs suites in the order they were created): it checks
    * what all the others left behind. */
