@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-account-dialog.h"
+#include "td-account-export.h"
 #include "td-error.h"
 #include "td-provider.h"
 #include "td-sign-in-dialog.h"
@@ -467,6 +468,190 @@ open_account_dialog (TdWindow  *self,
   return dialog;
 }
 
+/* Export and import ------------------------------------------------------
+ *
+ * The account definitions as a file for another machine, through
+ * td-account-export.c as `tokendesk export` and `import` do. The chooser is
+ * a GtkFileChooserNative: inside Flatpak it is the portal's. */
+
+static void
+exported_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
+  guint n_accounts;
+
+  if (!g_file_replace_contents_finish (G_FILE (object), result, NULL, &error))
+    {
+      if (!is_cancelled (error))
+        {
+          title = g_strdup_printf (_("Could not export the accounts: %s"), error->message);
+          _td_window_show_toast (self, title);
+        }
+      return;
+    }
+
+  n_accounts = GPOINTER_TO_UINT (g_object_get_data (object, "td-n-accounts"));
+  title = g_strdup_printf (ngettext ("%u account exported, without its secrets",
+                                     "%u accounts exported, without their secrets",
+                                     n_accounts), n_accounts);
+  _td_window_show_toast (self, title);
+}
+
+static void
+export_chosen_cb (TdWindow             *self,
+                  int                   response,
+                  GtkFileChooserNative *chooser)
+{
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file == NULL)
+    return;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->accounts)); i++)
+    g_ptr_array_add (accounts, g_list_model_get_item (G_LIST_MODEL (self->accounts), i));
+  bytes = td_account_export_to_bytes (accounts);
+  /* What was written, for the toast: the list may change meanwhile. */
+  g_object_set_data (G_OBJECT (file), "td-n-accounts", GUINT_TO_POINTER (accounts->len));
+
+  g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
+                                       self->cancellable, exported_cb, g_object_ref (self));
+}
+
+static void
+show_import_error (TdWindow     *self,
+                   const GError *error)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self),
+                                              _("Could Not Import Accounts"),
+                                              error->message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* "2 accounts imported, 1 skipped: “Work” already exists" */
+static char *
+describe_import (GPtrArray *added,
+                 GPtrArray *skipped)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+  GString *text = g_string_new (NULL);
+
+  g_string_printf (text, ngettext ("%u account imported", "%u accounts imported", added->len),
+                   added->len);
+  if (skipped->len == 0)
+    {
+      if (added->len > 0)
+        g_string_append (text, _(": sign in to use them"));
+      return g_string_free (text, FALSE);
+    }
+
+  for (guint i = 0; i < skipped->len; i++)
+    g_string_append_printf (names, i ? ", “%s”" : "“%s”",
+                            (const char *) g_ptr_array_index (skipped, i));
+  g_string_append (text, ", ");
+  /* Translators: follows "2 accounts imported, "; %s is one or more names */
+  g_string_append_printf (text, ngettext ("%u skipped: %s already exists",
+                                          "%u skipped: %s already exist", skipped->len),
+                          skipped->len, names->str);
+
+  return g_string_free (text, FALSE);
+}
+
+static void
+import_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TdWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) contents = NULL;
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *where = g_file_get_parse_name (G_FILE (object));
+  g_autofree char *data = NULL;
+  g_autofree char *title = NULL;
+  gsize length;
+
+  if (!g_file_load_contents_finish (G_FILE (object), result, &data, &length, NULL, &error))
+    {
+      if (!is_cancelled (error))
+        show_import_error (self, error);
+      return;
+    }
+
+  contents = g_bytes_new_take (g_steal_pointer (&data), length);
+  accounts = td_account_export_parse (contents, where, &error);
+  if (accounts == NULL)
+    {
+      show_import_error (self, error);
+      return;
+    }
+
+  added = td_account_export_add_to_list (self->accounts, accounts, FALSE, skipped);
+  if (added->len > 0)
+    {
+      save_accounts (self);
+      _td_window_select_account (self, g_ptr_array_index (added, 0));
+    }
+
+  title = describe_import (added, skipped);
+  _td_window_show_toast (self, title);
+}
+
+static void
+import_chosen_cb (TdWindow             *self,
+                  int                   response,
+                  GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (file == NULL)
+    return;
+
+  g_file_load_contents_async (file, self->cancellable, import_loaded_cb, g_object_ref (self));
+}
+
+/* Held until it answers: the chooser's response unrefs it. */
+static void
+choose_file (TdWindow             *self,
+             GtkFileChooserAction  action,
+             const char           *title,
+             const char           *accept_label,
+             GCallback             chosen)
+{
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), action, accept_label,
+                                         _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+
+  gtk_file_filter_set_name (filter, _("Account Exports (JSON)"));
+  gtk_file_filter_add_suffix (filter, "json");
+  gtk_file_filter_add_mime_type (filter, "application/json");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+
+  if (action == GTK_FILE_CHOOSER_ACTION_SAVE)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "tokendesk-accounts.json");
+
+  g_signal_connect_object (chooser, "response", chosen, self, G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 /* Actions ---------------------------------------------------------------- */
 
 static void
@@ -475,6 +660,24 @@ add_account_action (GtkWidget  *widget,
                     GVariant   *parameter)
 {
   open_account_dialog (TD_WINDOW (widget), NULL);
+}
+
+static void
+export_accounts_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  choose_file (TD_WINDOW (widget), GTK_FILE_CHOOSER_ACTION_SAVE, _("Export Accounts"),
+               _("_Export"), G_CALLBACK (export_chosen_cb));
+}
+
+static void
+import_accounts_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  choose_file (TD_WINDOW (widget), GTK_FILE_CHOOSER_ACTION_OPEN, _("Import Accounts"),
+               _("_Import"), G_CALLBACK (import_chosen_cb));
 }
 
 static void
@@ -683,6 +886,10 @@ _td_window_class_actions_init (TdWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.add-account", NULL, add_account_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.export-accounts", NULL,
+                                   export_accounts_action);
+  gtk_widget_class_install_action (widget_class, "win.import-accounts", NULL,
+                                   import_accounts_action);
   gtk_widget_class_install_action (widget_class, "win.copy", NULL, copy_action);
   gtk_widget_class_install_action (widget_class, "win.renew", NULL, renew_action);
   gtk_widget_class_install_action (widget_class, "win.remove", NULL, remove_action);

@@ -1192,6 +1192,80 @@ test_shortcuts_window (void)
   gtk_widget_set_visible (shortcuts, FALSE);
 }
 
+/* Export and import are in the primary menu, as window actions. What they
+ * do is tested in test-account-export and the CLI's test: GTK 4.8's
+ * fallback chooser (no portal here) answers with the folder it opened in,
+ * not one a test sets on it, so the flow cannot be driven to a file here. */
+
+static gboolean
+menu_has_action (GMenuModel *model,
+                 const char *action)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (model); i++)
+    {
+      g_autofree char *name = NULL;
+      g_autoptr(GMenuModel) section = g_menu_model_get_item_link (model, i, G_MENU_LINK_SECTION);
+
+      if (g_menu_model_get_item_attribute (model, i, G_MENU_ATTRIBUTE_ACTION, "s", &name) &&
+          g_str_equal (name, action))
+        return TRUE;
+      if (section != NULL && menu_has_action (section, action))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static GMenuModel *
+find_primary_menu (GtkWidget *widget)
+{
+  if (GTK_IS_MENU_BUTTON (widget) && gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget)))
+    return gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget));
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GMenuModel *model = find_primary_menu (child);
+
+      if (model != NULL)
+        return model;
+    }
+
+  return NULL;
+}
+
+static gboolean
+window_has_action (const char *action)
+{
+  const GVariantType *parameter_type;
+  const char *property_name;
+  const char *name;
+  GType owner;
+
+  for (guint i = 0;
+       gtk_widget_class_query_action (GTK_WIDGET_GET_CLASS (window), i, &owner, &name,
+                                      &parameter_type, &property_name);
+       i++)
+    if (g_str_equal (name, action))
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+test_export_import_menu (void)
+{
+  GMenuModel *menu = find_primary_menu (GTK_WIDGET (window));
+  const char *actions[] = { "win.export-accounts", "win.import-accounts" };
+
+  g_assert_nonnull (menu);
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      g_assert_true (menu_has_action (menu, actions[i]));
+      g_assert_true (window_has_action (actions[i]));
+    }
+}
+
 /* The throwaway config folder goes when the run is over. */
 int
 main (int   argc,
@@ -1244,6 +1318,7 @@ main (int   argc,
   g_test_add_func ("/ui/edit", test_edit);
   g_test_add_func ("/ui/edit-lifetime", test_edit_lifetime);
   g_test_add_func ("/ui/renew-and-sign-out", test_renew_and_sign_out);
+  g_test_add_func ("/ui/export-import-menu", test_export_import_menu);
   g_test_add_func ("/ui/shortcuts-window", test_shortcuts_window);
 
   status = g_test_run ();
