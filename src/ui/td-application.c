@@ -14,6 +14,7 @@
 
 #include "td-application.h"
 #include "td-autostart.h"
+#include "td-dbus-service.h"
 #include "td-error.h"
 #include "td-expiry-notifier.h"
 #include "td-expiry-scheduler.h"
@@ -35,6 +36,7 @@ struct _TdApplication
   TdClipboard    *clipboard;
   TdExpiryNotifier *expiry_notifier;
   TdStatusNotifier *status_notifier;
+  TdDbusService  *dbus_service;
   GCancellable   *cancellable;
   TdAutostart    *autostart;
 
@@ -106,6 +108,8 @@ accounts_loaded_cb (GObject      *object,
     }
 
   self->loading = FALSE;
+  if (self->dbus_service != NULL)
+    td_dbus_service_set_loading (self->dbus_service, FALSE);
 
   n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
   for (guint i = 0; i < n; i++)
@@ -492,6 +496,65 @@ static const GActionEntry app_actions[] = {
 
 /* GApplication ----------------------------------------------------------- */
 
+/* The services behind the window, the tray and D-Bus: made by whichever
+ * comes first, dbus_register or startup. */
+static void
+ensure_services (TdApplication *self)
+{
+  if (self->settings == NULL)
+    self->settings = g_settings_new (APPLICATION_ID);
+
+  if (self->token_manager == NULL)
+    {
+      g_autoptr(TdTokenStore) store = td_token_store_new ();
+
+      self->token_manager = td_token_manager_new (store);
+    }
+
+  if (self->accounts == NULL)
+    {
+      self->accounts = td_account_list_new ();
+      self->loading = TRUE;
+    }
+}
+
+/* Before the bus name is requested: a call that D-Bus-activated us must
+ * find the interface. */
+static gboolean
+td_application_dbus_register (GApplication     *application,
+                              GDBusConnection  *connection,
+                              const char       *object_path,
+                              GError          **error)
+{
+  TdApplication *self = TD_APPLICATION (application);
+
+  if (!G_APPLICATION_CLASS (td_application_parent_class)->dbus_register (application, connection,
+                                                                         object_path, error))
+    return FALSE;
+
+  ensure_services (self);
+  g_clear_object (&self->dbus_service);
+  self->dbus_service = td_dbus_service_new (application, self->accounts, self->token_manager,
+                                            self->settings);
+  td_dbus_service_set_loading (self->dbus_service, self->loading);
+
+  return td_dbus_service_export (self->dbus_service, connection, error);
+}
+
+static void
+td_application_dbus_unregister (GApplication    *application,
+                                GDBusConnection *connection,
+                                const char      *object_path)
+{
+  TdApplication *self = TD_APPLICATION (application);
+
+  if (self->dbus_service != NULL)
+    td_dbus_service_unexport (self->dbus_service);
+
+  G_APPLICATION_CLASS (td_application_parent_class)->dbus_unregister (application, connection,
+                                                                      object_path);
+}
+
 static void
 td_application_window_removed (GtkApplication *application,
                                GtkWindow      *window)
@@ -579,20 +642,18 @@ td_application_startup (GApplication *application)
   g_set_application_name (_("Token Desk"));
   gtk_window_set_default_icon_name (APPLICATION_ID);
 
-  self->settings = g_settings_new (APPLICATION_ID);
+  ensure_services (self);
+  /* D-Bus-activated for a script (--gapplication-service): its next calls
+   * find us still running, with the tokens read, instead of starting us
+   * again each time. */
+  if (g_application_get_flags (application) & G_APPLICATION_IS_SERVICE)
+    g_application_set_inactivity_timeout (application, 30 * 1000);
   /* Expiry passed while suspended is acted on at resume (logind). */
   td_expiry_scheduler_watch_sleep (td_expiry_scheduler_get_default ());
   self->autostart = td_autostart_new (self->settings);
 
   display = gdk_display_get_default ();
   self->clipboard = td_clipboard_new (gdk_display_get_clipboard (display));
-
-  if (self->token_manager == NULL)
-    {
-      g_autoptr(TdTokenStore) store = td_token_store_new ();
-
-      self->token_manager = td_token_manager_new (store);
-    }
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
@@ -608,12 +669,6 @@ td_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay",
                                          help_accels);
-
-  if (self->accounts == NULL)
-    {
-      self->accounts = td_account_list_new ();
-      self->loading = TRUE;
-    }
 
   g_signal_connect_object (self->accounts, "items-changed",
                            G_CALLBACK (accounts_changed_cb), self, G_CONNECT_SWAPPED);
@@ -656,6 +711,7 @@ td_application_dispose (GObject *object)
 
   g_clear_object (&self->expiry_notifier);
   g_clear_object (&self->status_notifier);
+  g_clear_object (&self->dbus_service);
   g_clear_object (&self->clipboard);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->autostart);
@@ -740,6 +796,8 @@ td_application_class_init (TdApplicationClass *klass)
   app_class->startup = td_application_startup;
   app_class->activate = td_application_activate;
   app_class->shutdown = td_application_shutdown;
+  app_class->dbus_register = td_application_dbus_register;
+  app_class->dbus_unregister = td_application_dbus_unregister;
 
   gtk_app_class->window_removed = td_application_window_removed;
 

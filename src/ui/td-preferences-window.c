@@ -22,6 +22,7 @@ struct _TdPreferencesWindow
   GtkSwitch            *notify_switch;
   AdwComboRow          *lead_time_row;
   GtkSwitch            *background_switch;
+  GtkSwitch            *confirm_switch;
   AdwActionRow         *autostart_row;
   GtkSwitch            *autostart_switch;
 };
@@ -150,6 +151,7 @@ td_preferences_window_class_init (TdPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, lead_time_row);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, background_switch);
+  gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, confirm_switch);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, autostart_row);
   gtk_widget_class_bind_template_child (widget_class, TdPreferencesWindow, autostart_switch);
 }
@@ -191,6 +193,8 @@ td_preferences_window_new (GSettings   *settings,
   /* The lead time stays sensitive without the warnings: accounts that
    * renew automatically renew then. */
   g_settings_bind (settings, "run-in-background", self->background_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "confirm-token-requests", self->confirm_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
 
   self->autostart_subtitle = g_strdup (adw_action_row_get_subtitle (self->autostart_row));
