@@ -302,6 +302,7 @@ renewal_got_tokens (Renewal  *renewal,
     tokens->refresh_token = g_strdup (renewal->secrets->tokens->refresh_token);
 
   renewal->tokens = tokens;
+  td_account_record_granted_lifetime (renewal->account, tokens);
 
   if (self->store == NULL)
     {
@@ -746,6 +747,8 @@ sign_in_login_cb (GObject      *object,
       return;
     }
 
+  td_account_record_granted_lifetime (sign_in->account, sign_in->tokens);
+
   if (self->store == NULL)
     {
       td_account_set_tokens (sign_in->account, sign_in->tokens);
@@ -1163,6 +1166,9 @@ apply_changes (UpdateData *data)
   td_account_set_hand_out (account, td_account_get_hand_out (changes));
   td_account_set_renew_automatically (account, td_account_get_renew_automatically (changes));
   td_account_set_assumed_lifetime (account, td_account_get_assumed_lifetime (changes));
+  /* Learned by signing in with the changes, else what the account knew. */
+  if (td_account_get_granted_lifetime (changes) != 0)
+    td_account_set_granted_lifetime (account, td_account_get_granted_lifetime (changes));
   /* Signed in with the changes: those tokens are the account's now. */
   if (tokens != NULL)
     td_account_set_tokens (account, tokens);
