@@ -252,11 +252,14 @@ renewal_complete (Renewal *renewal,
   for (guint i = 0; i < waiters->len; i++)
     {
       GTask *task = g_ptr_array_index (waiters, i);
-      Waiter *waiter = g_task_get_task_data (task);
 
+      /* A token shorter than this waiter asked for is handed out all the
+       * same once the vendor was asked: its tokens last no longer, and
+       * asking again would not change that. The caller can tell with
+       * td_account_has_valid_token (account, min_valid). */
       if (error != NULL)
         waiter_return (task, NULL, g_error_copy (error));
-      else if (td_account_has_valid_token (renewal->account, waiter->min_valid))
+      else if (td_account_has_valid_token (renewal->account, 0))
         waiter_return (task, td_account_dup_hand_out_token (renewal->account), NULL);
       else
         waiter_return (task, NULL,
