@@ -183,6 +183,51 @@ test_renew (gconstpointer data)
   check_callers (manager, account, &callers, old_token, TRUE);
 }
 
+/* Asking for more validity than the vendor ever grants: one refresh for
+ * all the callers, each handed the fresh (short) token, no error; the
+ * account learns how long this vendor's tokens last. */
+static void
+test_short_lived_vendor (void)
+{
+  g_autoptr(TdTokenManager) manager = td_token_manager_new (NULL);
+  g_autoptr(TdAccount) account = prepare_account (manager, "coverwhale");
+  g_auto(TdSecret) old_token = td_account_dup_hand_out_token (account);
+  const guint asked = 27 * 3600;
+  Caller caller[N_CALLERS];
+  Callers callers = { 0 };
+
+  /* Learned at sign-in, rounded: the vendor said 60 s. */
+  g_assert_cmpuint (td_account_get_granted_lifetime (account), ==, 60);
+
+  for (guint i = 0; i < N_CALLERS; i++)
+    {
+      caller[i] = (Caller) { &callers, i };
+      td_token_manager_get_token_async (manager, account, i == 0 ? MIN_VALID : asked, NULL,
+                                        caller_done_cb, &caller[i]);
+    }
+
+  if (!td_test_wait_until (all_done, &callers, TD_TEST_WAIT_SECONDS * 1000))
+    g_error ("%u of %d callers answered", callers.n_done, N_CALLERS);
+
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, 1);
+  check_callers (manager, account, &callers, old_token, FALSE);
+  g_assert_true (td_account_has_valid_token (account, MIN_VALID));
+  g_assert_false (td_account_has_valid_token (account, asked));
+  g_assert_cmpuint (td_account_get_granted_lifetime (account), ==, 3600);
+
+  /* Asked again, it renews once more and hands out that token: never a
+   * loop, never an error. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_auto(TdSecret) again = td_test_manager_get_token (manager, account, asked, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (again);
+    g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, 2);
+    g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", again), ==, 200);
+  }
+}
+
 /* Accounts do not wait for each other: two accounts, two refreshes, both
  * in flight at once (the pair takes about one latency, not two). */
 static void
@@ -249,6 +294,7 @@ main (int   argc,
       g_test_add_data_func (get_path, vendors[i], test_get_token);
       g_test_add_data_func (renew_path, vendors[i], test_renew);
     }
+  g_test_add_func ("/single-flight/short-lived-vendor", test_short_lived_vendor);
   g_test_add_func ("/single-flight/accounts-independent", test_accounts_independent);
 
   ret = g_test_run ();

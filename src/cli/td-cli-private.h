@@ -80,6 +80,9 @@ gboolean        td_cli_edit_list           (TdCli          *cli,
                                             TdAccount      *account,
                                             gboolean        add,
                                             GError        **error);
+void            td_cli_save_granted_lifetime (TdCli        *cli,
+                                            TdAccount      *account,
+                                            guint           before);
 gboolean        td_cli_check_keyring       (TdCli          *cli,
                                             TdAccount      *account,
                                             int            *status);
@@ -100,6 +103,7 @@ int td_cli_vendors         (TdCli *cli, int argc, char **argv);
 int td_cli_add             (TdCli *cli, int argc, char **argv);
 int td_cli_login           (TdCli *cli, int argc, char **argv);
 int td_cli_token           (TdCli *cli, int argc, char **argv);
+int td_cli_exec            (TdCli *cli, int argc, char **argv);
 int td_cli_list            (TdCli *cli, int argc, char **argv);
 int td_cli_logout          (TdCli *cli, int argc, char **argv);
 int td_cli_remove          (TdCli *cli, int argc, char **argv);

@@ -29,6 +29,7 @@ static const Command commands[] = {
   { "add", td_cli_add, N_("Add an account and sign in") },
   { "login", td_cli_login, N_("Sign in to an account again") },
   { "token", td_cli_token, N_("Print a valid token, renewing it first if needed") },
+  { "exec", td_cli_exec, N_("Run a command with a valid token in its environment") },
   { "list", td_cli_list, N_("List the accounts and their state") },
   { "logout", td_cli_logout, N_("Forget an account's tokens, keep the account") },
   { "remove", td_cli_remove, N_("Remove an account and every secret it had") },
@@ -331,6 +332,44 @@ td_cli_edit_list (TdCli      *cli,
     td_account_list_remove (cli->list, current);
 
   return td_account_list_save_sync (cli->list, NULL, error);
+}
+
+/* The vendor issued tokens of another lifetime than the account file
+ * says (TdAccount:granted-lifetime, learned by the token manager): write
+ * it, merged under the lock of td_cli_edit_list. The token is good either
+ * way, so a failure is said, not fatal. */
+void
+td_cli_save_granted_lifetime (TdCli     *cli,
+                              TdAccount *account,
+                              guint      before)
+{
+  g_autoptr(TdAccountLock) lock = NULL;
+  g_autoptr(GError) error = NULL;
+  guint granted = td_account_get_granted_lifetime (account);
+  TdAccount *current;
+
+  g_assert (cli->list != NULL);
+
+  if (granted == before || granted == 0)
+    return;
+
+  td_account_lock_acquire_async ("accounts", NULL, td_cli_ready_cb, cli);
+  lock = td_account_lock_acquire_finish (td_cli_wait (cli), &error);
+
+  /* Reading the file again applies its value: set ours after. */
+  if (lock != NULL && td_account_list_load_sync (cli->list, NULL, &error))
+    {
+      current = td_account_list_find_by_id (cli->list, td_account_get_id (account));
+      if (current == NULL)
+        return;  /* removed meanwhile */
+
+      td_account_set_granted_lifetime (current, granted);
+      if (td_account_list_save_sync (cli->list, NULL, &error))
+        return;
+    }
+
+  fprintf (stderr, _("tokendesk %s: could not note how long the vendor's tokens last: %s\n"),
+           cli->command, error->message);
 }
 
 /* Before a vendor call whose tokens must be stored: finding out after

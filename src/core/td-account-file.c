@@ -78,6 +78,24 @@ static const char * const boolean_keys[] = {
   "renew-automatically",
 };
 
+/* "never" or seconds, as the vendor last granted them. */
+static gboolean
+parse_granted_lifetime (const char *text,
+                        guint      *out_seconds)
+{
+  guint64 seconds;
+
+  if (g_strcmp0 (text, "never") == 0)
+    seconds = TD_GRANTED_LIFETIME_NEVER;
+  else if (text == NULL ||
+           !g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT - 1, &seconds, NULL))
+    return FALSE;
+
+  if (out_seconds != NULL)
+    *out_seconds = (guint) seconds;
+  return TRUE;
+}
+
 GKeyFile *
 td_account_file_parse (GBytes      *contents,
                        const char  *where,
@@ -225,8 +243,10 @@ td_account_file_apply (GKeyFile   *key_file,
   g_autofree char *username = NULL;
   g_autofree char *endpoint = NULL;
   g_autofree char *hand_out = NULL;
+  g_autofree char *granted = NULL;
   TdHandOut hand_out_value = TD_HAND_OUT_ID_TOKEN;
   TdProvider *provider;
+  guint granted_lifetime;
 
   g_return_if_fail (key_file != NULL);
   g_return_if_fail (id != NULL);
@@ -236,6 +256,7 @@ td_account_file_apply (GKeyFile   *key_file,
   username = g_key_file_get_string (key_file, id, "username", NULL);
   endpoint = g_key_file_get_string (key_file, id, "endpoint", NULL);
   hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
+  granted = g_key_file_get_string (key_file, id, "granted-lifetime", NULL);
 
   if (hand_out != NULL)
     td_hand_out_from_string (hand_out, &hand_out_value);
@@ -263,6 +284,11 @@ td_account_file_apply (GKeyFile   *key_file,
                                                            "assumed-lifetime", NULL));
   else
     td_account_set_assumed_lifetime (account, TD_ACCOUNT_DEFAULT_ASSUMED_LIFETIME);
+  /* Only something learned, never a setting: a value this version cannot
+   * read is as good as none, and none (files from before it, accounts
+   * that never had a token) keeps what this process learned meanwhile. */
+  if (parse_granted_lifetime (granted, &granted_lifetime))
+    td_account_set_granted_lifetime (account, granted_lifetime);
   g_object_thaw_notify (G_OBJECT (account));
 }
 
@@ -305,6 +331,11 @@ td_account_file_serialize (GListModel *accounts)
                               td_account_get_renew_automatically (account));
       g_key_file_set_int64 (key_file, id, "assumed-lifetime",
                             td_account_get_assumed_lifetime (account));
+      if (td_account_get_granted_lifetime (account) == TD_GRANTED_LIFETIME_NEVER)
+        g_key_file_set_string (key_file, id, "granted-lifetime", "never");
+      else if (td_account_get_granted_lifetime (account) != 0)
+        g_key_file_set_int64 (key_file, id, "granted-lifetime",
+                              td_account_get_granted_lifetime (account));
     }
 
   data = g_key_file_to_data (key_file, &length, NULL);

@@ -27,6 +27,7 @@ struct _TdAccount
   gboolean        admin_token;
   gboolean        renew_automatically;
   guint           assumed_lifetime;
+  guint           granted_lifetime;
   guint           expiring_window;
 
   TdAccountState  state;
@@ -65,6 +66,7 @@ enum {
   PROP_ADMIN_TOKEN,
   PROP_RENEW_AUTOMATICALLY,
   PROP_ASSUMED_LIFETIME,
+  PROP_GRANTED_LIFETIME,
   PROP_EXPIRING_WINDOW,
   PROP_STATE,
   PROP_ERROR_MESSAGE,
@@ -188,6 +190,9 @@ td_account_get_property (GObject    *object,
     case PROP_ASSUMED_LIFETIME:
       g_value_set_uint (value, self->assumed_lifetime);
       break;
+    case PROP_GRANTED_LIFETIME:
+      g_value_set_uint (value, self->granted_lifetime);
+      break;
     case PROP_EXPIRING_WINDOW:
       g_value_set_uint (value, self->expiring_window);
       break;
@@ -250,6 +255,9 @@ td_account_set_property (GObject      *object,
       break;
     case PROP_ASSUMED_LIFETIME:
       td_account_set_assumed_lifetime (self, g_value_get_uint (value));
+      break;
+    case PROP_GRANTED_LIFETIME:
+      td_account_set_granted_lifetime (self, g_value_get_uint (value));
       break;
     case PROP_EXPIRING_WINDOW:
       td_account_set_expiring_window (self, g_value_get_uint (value));
@@ -319,6 +327,12 @@ td_account_class_init (TdAccountClass *klass)
   properties[PROP_ASSUMED_LIFETIME] =
     g_param_spec_uint ("assumed-lifetime", NULL, NULL,
                        60, 7 * 24 * 3600, TD_ACCOUNT_DEFAULT_ASSUMED_LIFETIME,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* How long the vendor's tokens last, as seen when it last issued one:
+   * seconds, 0 unknown, TD_GRANTED_LIFETIME_NEVER. Not a secret. */
+  properties[PROP_GRANTED_LIFETIME] =
+    g_param_spec_uint ("granted-lifetime", NULL, NULL,
+                       0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_EXPIRING_WINDOW] =
     g_param_spec_uint ("expiring-window", NULL, NULL,
@@ -551,6 +565,26 @@ td_account_set_assumed_lifetime (TdAccount *self,
 
   self->assumed_lifetime = seconds;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ASSUMED_LIFETIME]);
+}
+
+guint
+td_account_get_granted_lifetime (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), 0);
+  return self->granted_lifetime;
+}
+
+void
+td_account_set_granted_lifetime (TdAccount *self,
+                                 guint      seconds)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+
+  if (self->granted_lifetime == seconds)
+    return;
+
+  self->granted_lifetime = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GRANTED_LIFETIME]);
 }
 
 guint
@@ -805,6 +839,68 @@ td_account_has_valid_token (TdAccount *self,
 
   now = get_now ();
   return self->tokens->expires_at - (gint64) min_valid > now;
+}
+
+/**
+ * td_account_record_granted_lifetime:
+ *
+ * Learns how long the vendor's tokens last from tokens it has just issued
+ * (not from the keyring: those are older than they look). The vendor
+ * counts from the second it issued them and the answer took a moment to
+ * arrive, so the span is rounded: to 5 s below a minute, to 10 s above,
+ * which keeps it the same from one renewal to the next.
+ */
+void
+td_account_record_granted_lifetime (TdAccount      *self,
+                                    const TdTokens *tokens)
+{
+  gint64 lifetime;
+  gint64 unit;
+
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  g_return_if_fail (tokens != NULL);
+
+  if (tokens->expires_at == TD_EXPIRES_NEVER)
+    {
+      td_account_set_granted_lifetime (self, TD_GRANTED_LIFETIME_NEVER);
+      return;
+    }
+
+  lifetime = tokens->expires_at - get_now ();
+  if (lifetime <= 0)
+    return;  /* expired on arrival: says nothing of the vendor's habits */
+
+  unit = lifetime < 60 ? 5 : 10;
+  lifetime = MAX ((lifetime + unit / 2) / unit * unit, 1);
+  td_account_set_granted_lifetime (self, (guint) MIN (lifetime, G_MAXUINT - 1));
+}
+
+/* Rounded to the nearest unit: seconds up to two minutes, minutes up to
+ * two hours, hours up to two days, then days. */
+char *
+td_format_duration (gint64 seconds)
+{
+  gint64 count;
+
+  seconds = MAX (seconds, 0);
+
+  if (seconds < 2 * 60)
+    return g_strdup_printf (ngettext ("%d s", "%d s", seconds), (int) seconds);
+
+  if (seconds < 2 * 3600)
+    {
+      count = (seconds + 30) / 60;
+      return g_strdup_printf (ngettext ("%d min", "%d min", count), (int) count);
+    }
+
+  if (seconds < 2 * 24 * 3600)
+    {
+      count = (seconds + 1800) / 3600;
+      return g_strdup_printf (ngettext ("%d hour", "%d hours", count), (int) count);
+    }
+
+  count = MIN ((seconds + 12 * 3600) / (24 * 3600), G_MAXINT);
+  return g_strdup_printf (ngettext ("%d day", "%d days", count), (int) count);
 }
 
 /**

@@ -76,6 +76,12 @@ void            td_account_set_admin_token       (TdAccount       *self,
 guint           td_account_get_assumed_lifetime  (TdAccount       *self);
 void            td_account_set_assumed_lifetime  (TdAccount       *self,
                                                   guint            seconds);
+/* How long the vendor's tokens last (seconds; 0 unknown): learned from
+ * the tokens it issues, see td_account_record_granted_lifetime(). */
+#define TD_GRANTED_LIFETIME_NEVER G_MAXUINT
+guint           td_account_get_granted_lifetime  (TdAccount       *self);
+void            td_account_set_granted_lifetime  (TdAccount       *self,
+                                                  guint            seconds);
 guint           td_account_get_expiring_window   (TdAccount       *self);
 void            td_account_set_expiring_window   (TdAccount       *self,
                                                   guint            seconds);
@@ -100,6 +106,11 @@ void            td_account_clear_tokens          (TdAccount       *self);
 char           *td_account_dup_hand_out_token    (TdAccount       *self);
 gboolean        td_account_has_valid_token       (TdAccount       *self,
                                                   guint            min_valid);
+void            td_account_record_granted_lifetime (TdAccount      *self,
+                                                    const TdTokens *tokens);
+
+/* "45 s", "60 min", "27 hours", "3 days": a span for people. */
+char           *td_format_duration               (gint64           seconds);
 
 void            td_account_set_error             (TdAccount       *self,
                                                   const GError    *error);

@@ -252,11 +252,14 @@ renewal_complete (Renewal *renewal,
   for (guint i = 0; i < waiters->len; i++)
     {
       GTask *task = g_ptr_array_index (waiters, i);
-      Waiter *waiter = g_task_get_task_data (task);
 
+      /* A token shorter than this waiter asked for is handed out all the
+       * same once the vendor was asked: its tokens last no longer, and
+       * asking again would not change that. The caller can tell with
+       * td_account_has_valid_token (account, min_valid). */
       if (error != NULL)
         waiter_return (task, NULL, g_error_copy (error));
-      else if (td_account_has_valid_token (renewal->account, waiter->min_valid))
+      else if (td_account_has_valid_token (renewal->account, 0))
         waiter_return (task, td_account_dup_hand_out_token (renewal->account), NULL);
       else
         waiter_return (task, NULL,
@@ -302,6 +305,7 @@ renewal_got_tokens (Renewal  *renewal,
     tokens->refresh_token = g_strdup (renewal->secrets->tokens->refresh_token);
 
   renewal->tokens = tokens;
+  td_account_record_granted_lifetime (renewal->account, tokens);
 
   if (self->store == NULL)
     {
@@ -746,6 +750,8 @@ sign_in_login_cb (GObject      *object,
       return;
     }
 
+  td_account_record_granted_lifetime (sign_in->account, sign_in->tokens);
+
   if (self->store == NULL)
     {
       td_account_set_tokens (sign_in->account, sign_in->tokens);
@@ -1163,6 +1169,9 @@ apply_changes (UpdateData *data)
   td_account_set_hand_out (account, td_account_get_hand_out (changes));
   td_account_set_renew_automatically (account, td_account_get_renew_automatically (changes));
   td_account_set_assumed_lifetime (account, td_account_get_assumed_lifetime (changes));
+  /* Learned by signing in with the changes, else what the account knew. */
+  if (td_account_get_granted_lifetime (changes) != 0)
+    td_account_set_granted_lifetime (account, td_account_get_granted_lifetime (changes));
   /* Signed in with the changes: those tokens are the account's now. */
   if (tokens != NULL)
     td_account_set_tokens (account, tokens);

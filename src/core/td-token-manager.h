@@ -22,7 +22,12 @@ TdTokenStore   *td_token_manager_get_store            (TdTokenManager      *self
 /* A token valid for at least min_valid seconds, renewing first when needed:
  * by refresh token, else by remembered password, else TD_ERROR_NEEDS_SIGN_IN.
  * Requests for an account already being renewed join that renewal. Returns
- * the token the account hands out (Senmo: ID or access token). */
+ * the token the account hands out (Senmo: ID or access token).
+ *
+ * When even the fresh token is shorter than min_valid (the vendor grants no
+ * longer: TdAccount:granted-lifetime), it is handed out all the same after
+ * that one renewal; td_account_has_valid_token (account, min_valid) is then
+ * FALSE, for the caller that wants to say so. */
 void            td_token_manager_get_token_async      (TdTokenManager      *self,
                                                        TdAccount           *account,
                                                        guint                min_valid,

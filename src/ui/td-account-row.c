@@ -44,6 +44,7 @@ update_names (TdAccountRow *self)
   TdProvider *provider = td_provider_get_for_vendor (td_account_get_vendor (account));
   const char *username = td_account_get_username (account);
   const char *endpoint = td_account_get_endpoint (account);
+  guint granted = td_account_get_granted_lifetime (account);
   g_autoptr(GString) details = g_string_new (NULL);
   const char *endpoint_text = NULL;
 
@@ -79,6 +80,18 @@ update_names (TdAccountRow *self)
 
   if (endpoint_text != NULL)
     g_string_append_printf (details, " · %s", endpoint_text);
+
+  /* What the vendor grants, learned from its last tokens: why a Minimum
+   * Validity longer than that still hands out a shorter token. */
+  if (granted == TD_GRANTED_LIFETIME_NEVER)
+    g_string_append_printf (details, " · %s", _("tokens do not expire"));
+  else if (granted != 0)
+    {
+      g_autofree char *lifetime = td_format_duration (granted);
+
+      g_string_append (details, " · ");
+      g_string_append_printf (details, _("tokens last %s"), lifetime);
+    }
 
   gtk_label_set_label (self->details_label, details->str);
 }
@@ -201,7 +214,8 @@ account_notify_cb (TdAccountRow *self,
   if (g_str_equal (name, "expires-at"))
     update_expiry (self);
   else if (g_str_equal (name, "display-name") || g_str_equal (name, "username") ||
-           g_str_equal (name, "endpoint") || g_str_equal (name, "admin-token"))
+           g_str_equal (name, "endpoint") || g_str_equal (name, "admin-token") ||
+           g_str_equal (name, "granted-lifetime"))
     {
       update_names (self);
       update_state (self);
@@ -338,6 +352,13 @@ td_account_row_get_state_text (TdAccountRow *self)
 {
   g_return_val_if_fail (TD_IS_ACCOUNT_ROW (self), NULL);
   return gtk_label_get_label (self->state_label);
+}
+
+const char *
+td_account_row_get_details_text (TdAccountRow *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_ROW (self), NULL);
+  return gtk_label_get_label (self->details_label);
 }
 
 const char *

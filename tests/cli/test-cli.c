@@ -559,7 +559,7 @@ static void
 test_help (void)
 {
   const char *commands[] = {
-    "vendors", "add", "login", "token", "list", "logout", "remove",
+    "vendors", "add", "login", "token", "exec", "list", "logout", "remove",
     "reset-password", "change-password", "edit", "export", "import",
   };
 
@@ -909,6 +909,248 @@ test_coverwhale_token (void)
 
     g_assert_cmpstr (kinds, ==, "access-token,refresh-token");
   }
+}
+
+static guint
+granted_lifetime_in_file (const char *name)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *path = g_build_filename (config_home, "tokendesk", "accounts.ini", NULL);
+  g_autofree char *id = account_id_for (name);
+  g_autoptr(GError) error = NULL;
+
+  g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+
+  return (guint) g_key_file_get_uint64 (key_file, id, "granted-lifetime", NULL);
+}
+
+/* The vendor's tokens last 10 minutes, the script asks for 27 hours: one
+ * renewal, the fresh token on stdout, exit 0, and stderr says how long
+ * this vendor's tokens last. */
+static void
+test_short_lived_vendor (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *header = NULL;
+  guint refreshes;
+
+  new_user (NULL, &user, &password);
+  sim_config ("coverwhale", 600);
+  add_account ("coverwhale", "cw-short", user, password, NULL);
+  g_assert_cmpuint (granted_lifetime_in_file ("cw-short"), ==, 600);
+  refreshes = td_test_sim_count (sim, "coverwhale/refresh");
+
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cw-short", "--min-valid", "97200",
+                            "--format", "header");
+
+    assert_run (r, 0, "cw-short (Cover Whale): the token is valid for 10 min, less than the "
+                      "27 hours asked for: Cover Whale’s tokens last 10 min");
+    header = stripped_out (r);
+    remember_secret (strchr (header, ' ') + 1);
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 1);
+  g_assert_cmpuint (call_protected ("coverwhale", header), ==, 200);
+
+  /* The vendor changes its mind: the file follows what it grants now. */
+  sim_config ("coverwhale", 1200);
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cw-short", "--min-valid", "97200");
+
+    assert_run (r, 0, "Cover Whale’s tokens last 20 min");
+    remember_secret (g_strstrip (r->out));
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 2);
+  g_assert_cmpuint (granted_lifetime_in_file ("cw-short"), ==, 1200);
+}
+
+/* --force renews a token that is still good, with exactly one vendor call. */
+static void
+test_force (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  guint refreshes;
+
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-force", user, password, NULL);
+  refreshes = td_test_sim_count (sim, "coverwhale/refresh");
+
+  before = get_token ("cw-force");
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes);
+
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cw-force", "--force");
+
+    assert_run (r, 0, NULL);
+    g_assert_cmpstr (r->err, ==, "");
+    after = stripped_out (r);
+    remember_secret (after);
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 1);
+  g_assert_cmpstr (after, !=, before);
+  assert_token_works ("coverwhale", "cw-force");
+
+  /* Forced with more validity than the vendor grants: still one call. */
+  {
+    g_autoptr(Run) r = run (NULL, "token", "cw-force", "--force", "--min-valid", "97200");
+
+    assert_run (r, 0, "less than the 27 hours asked for");
+    remember_secret (g_strstrip (r->out));
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 2);
+}
+
+/* The command's environment holds the token, its command line and ours do
+ * not; its standard streams and its exit status are its own. */
+static void
+test_exec (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *header = NULL;
+  const char *script =
+    "read line; printf '%s\\n' \"in=$line\" "
+    "\"cmdline=$(tr '\\0' ' ' < /proc/$$/cmdline)\" "
+    "\"parent=$(tr '\\0' ' ' < /proc/$PPID/cmdline)\" "
+    "\"T=$TOKENDESK_TOKEN\" \"H=$TOKENDESK_HEADER\" \"E=$TOKENDESK_EXPIRES_AT\"; "
+    "echo oops >&2; exit 7";
+
+  new_user (NULL, &user, &password);
+  add_account ("logware", "lw-exec", user, password, "--remember-password");
+  token = get_token ("lw-exec");
+  header = g_strdup_printf ("Authorization: Bearer %s", token);
+
+  {
+    g_autoptr(Run) r = run ("hello\n", "exec", "lw-exec", "--", "sh", "-c", script);
+    g_auto(GStrv) lines = NULL;
+    g_autofree char *expected_token = g_strdup_printf ("T=%s", token);
+    g_autofree char *expected_header = g_strdup_printf ("H=%s", header);
+
+    g_assert_cmpint (r->status, ==, 7);
+    g_assert_cmpstr (r->err, ==, "oops\n");
+    lines = g_strsplit (r->out, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 7);
+    g_assert_cmpstr (lines[0], ==, "in=hello");
+    g_assert_true (g_str_has_prefix (lines[1], "cmdline=sh -c "));
+    g_assert_true (g_str_has_prefix (lines[2], "parent="));
+    g_assert_nonnull (strstr (lines[2], "exec lw-exec -- sh -c"));
+    g_assert_null (strstr (lines[1], token));
+    g_assert_null (strstr (lines[2], token));
+    g_assert_cmpstr (lines[3], ==, expected_token);
+    g_assert_cmpstr (lines[4], ==, expected_header);
+    /* The same expiry as the JSON says, in the same form. */
+    {
+      g_autoptr(Run) json = run (NULL, "token", "lw-exec", "--format", "json");
+      g_autofree char *expected_expiry = NULL;
+
+      assert_run (json, 0, NULL);
+      expected_expiry = g_strdup_printf ("\"expires_at\":\"%s\"", lines[5] + 2);
+      g_assert_true (g_str_has_suffix (lines[5], "Z"));
+      g_assert_nonnull (strstr (json->out, expected_expiry));
+    }
+    g_assert_cmpuint (call_protected ("logware", lines[4] + 2), ==, 200);
+  }
+
+  /* Killed by a signal: 128 + its number, like a shell says. */
+  {
+    g_autoptr(Run) r = run (NULL, "exec", "lw-exec", "--", "sh", "-c", "kill -TERM $$");
+
+    g_assert_cmpint (r->status, ==, 128 + SIGTERM);
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "exec", "lw-exec", "--", "true");
+
+    assert_run (r, 0, NULL);
+    g_assert_cmpstr (r->err, ==, "");
+  }
+  {
+    g_autoptr(Run) r1 = run (NULL, "exec", "lw-exec", "--", "no-such-command-here");
+    g_autoptr(Run) r2 = run (NULL, "exec", "lw-exec");
+    g_autoptr(Run) r3 = run (NULL, "exec", "lw-exec", "--");
+    g_autoptr(Run) r4 = run (NULL, "exec", "no-such-account", "--", "true");
+
+    g_assert_cmpint (r1->status, ==, 127);
+    g_assert_nonnull (strstr (r1->err, "no-such-command-here"));
+    assert_run (r2, 2, "-- COMMAND");
+    assert_run (r3, 2, "-- COMMAND");
+    assert_run (r4, 2, "no-such-account");
+  }
+}
+
+/* Evaluated by sh, the export lines give back the token, the header with
+ * its space, and the expiry; empty for a token that never expires. */
+static void
+test_format_env (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *admin = g_strdup_printf ("admin-token-%08x", g_random_int ());
+  g_autofree char *body = g_strdup_printf ("{\"token\":\"%s\"}", admin);
+  g_autofree char *admin_input = line (admin);
+  g_autofree char *base = td_test_sim_dup_base (sim, "couchdrop");
+  g_autoptr(JsonNode) answer = td_test_sim_control (sim, "POST", "/_sim/admin-tokens", body);
+  const char *sh_argv[] = {
+    "sh", "-c",
+    "eval \"$(cat)\" && printf '%s\\n' \"$TOKENDESK_TOKEN\" \"$TOKENDESK_HEADER\" "
+    "\"[$TOKENDESK_EXPIRES_AT]\"",
+    NULL
+  };
+
+  remember_secret (admin);
+  new_user (NULL, &user, &password);
+  add_account ("senmo", "sm-env", user, password, NULL);
+  token = get_token ("sm-env");
+  {
+    g_autoptr(Run) r = run (admin_input, "add", "couchdrop", "cd-env", "--admin-token",
+                            "--endpoint", base);
+    assert_run (r, 0, NULL);
+  }
+
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *name = i == 0 ? "sm-env" : "cd-env";
+      const char *expected_token = i == 0 ? token : admin;
+      g_autoptr(Run) r = run (NULL, "token", name, "--format", "env");
+      g_autoptr(GSubprocess) sh = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *expected = NULL;
+
+      assert_run (r, 0, NULL);
+      g_assert_true (g_str_has_prefix (r->out, "export TOKENDESK_TOKEN="));
+
+      sh = g_subprocess_newv (sh_argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (sh, r->out, NULL, &out, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_successful (sh));
+
+      if (i == 0)
+        {
+          g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+          g_autofree char *expected_header = g_strdup_printf ("Authorization: Bearer %s",
+                                                              expected_token);
+
+          g_assert_cmpuint (g_strv_length (lines), ==, 4);
+          g_assert_cmpstr (lines[0], ==, expected_token);
+          g_assert_cmpstr (lines[1], ==, expected_header);
+          g_assert_true (g_str_has_suffix (lines[2], "Z]"));
+          g_assert_cmpuint (call_protected ("senmo", lines[1]), ==, 200);
+        }
+      else
+        {
+          expected = g_strdup_printf ("%s\ntoken: %s\n[]\n", expected_token, expected_token);
+          g_assert_cmpstr (out, ==, expected);
+        }
+    }
 }
 
 /* Cover Whale rotates the refresh token on every refresh and invalidates
@@ -2205,6 +2447,10 @@ main (int   argc,
   add_test ("/cli/add/refused", test_add_refused);
   add_test ("/cli/add/unreachable", test_add_unreachable);
   add_test ("/cli/token/coverwhale", test_coverwhale_token);
+  add_test ("/cli/token/short-lived-vendor", test_short_lived_vendor);
+  add_test ("/cli/token/force", test_force);
+  add_test ("/cli/token/format-env", test_format_env);
+  add_test ("/cli/exec", test_exec);
   add_test ("/cli/token/rotation-across-processes", test_rotation_across_processes);
   add_test ("/cli/token/ten-concurrent-processes", test_concurrent_renewal);
   add_test ("/cli/token/remembered-password", test_remembered_password);

@@ -163,6 +163,8 @@ test_list_round_trip (Fixture       *fixture,
   td_account_set_assumed_lifetime (work, 1800);
   td_account_set_endpoint (lab, "https://senmo.example.com");
   td_account_set_hand_out (lab, TD_HAND_OUT_ACCESS_TOKEN);
+  td_account_set_granted_lifetime (work, 3600);
+  td_account_set_granted_lifetime (lab, TD_GRANTED_LIFETIME_NEVER);
 
   g_assert_true (td_account_list_add (list, work, &error));
   g_assert_no_error (error);
@@ -189,6 +191,8 @@ test_list_round_trip (Fixture       *fixture,
   g_assert_nonnull (strstr (contents, "name=Work\n"));
   g_assert_nonnull (strstr (contents, "endpoint=https://senmo.example.com\n"));
   g_assert_nonnull (strstr (contents, "hand-out=access\n"));
+  g_assert_nonnull (strstr (contents, "granted-lifetime=3600\n"));
+  g_assert_nonnull (strstr (contents, "granted-lifetime=never\n"));
   {
     GStatBuf st;
 
@@ -208,8 +212,10 @@ test_list_round_trip (Fixture       *fixture,
   g_assert_true (td_account_get_remember_password (found));
   g_assert_false (td_account_get_admin_token (found));
   g_assert_cmpuint (td_account_get_assumed_lifetime (found), ==, 1800);
+  g_assert_cmpuint (td_account_get_granted_lifetime (found), ==, 3600);
   found = td_account_list_find_by_name (again, "lab");
   g_assert_cmpint (td_account_get_hand_out (found), ==, TD_HAND_OUT_ACCESS_TOKEN);
+  g_assert_cmpuint (td_account_get_granted_lifetime (found), ==, TD_GRANTED_LIFETIME_NEVER);
 
   /* Removing */
   td_account_list_remove (list, work);
@@ -256,6 +262,39 @@ test_list_merge (Fixture       *fixture,
   /* Nothing changed: no signal. */
   load (app, TRUE);
   g_assert_cmpuint (changes, ==, 1);
+}
+
+/* What the vendor grants is learned, not set: a file from before the key,
+ * or with a value this version cannot read, loads all the same. */
+static void
+test_list_granted_lifetime (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(TdAccountList) list = td_account_list_new_for_file (fixture->file);
+  g_autofree char *parent = g_path_get_dirname (fixture->path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fixture->path,
+                                      "[TokenDesk]\nversion=1\n"
+                                      "[a]\nname=A\nvendor=logware\n"
+                                      "[b]\nname=B\nvendor=logware\ngranted-lifetime=soon\n"
+                                      "[c]\nname=C\nvendor=logware\ngranted-lifetime=60\n",
+                                      -1, NULL));
+  g_assert_true (td_account_list_load_sync (list, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (td_account_get_granted_lifetime (td_account_list_find_by_id (list, "a")),
+                    ==, 0);
+  g_assert_cmpuint (td_account_get_granted_lifetime (td_account_list_find_by_id (list, "b")),
+                    ==, 0);
+  g_assert_cmpuint (td_account_get_granted_lifetime (td_account_list_find_by_id (list, "c")),
+                    ==, 60);
+
+  /* Learned since the file was read, absent from it: kept over a reload. */
+  td_account_set_granted_lifetime (td_account_list_find_by_id (list, "a"), 600);
+  g_assert_true (td_account_list_load_sync (list, NULL, &error));
+  g_assert_cmpuint (td_account_get_granted_lifetime (td_account_list_find_by_id (list, "a")),
+                    ==, 600);
 }
 
 static void
@@ -714,6 +753,8 @@ main (int   argc,
               fixture_set_up, test_list_round_trip, fixture_tear_down);
   g_test_add ("/storage/account-list/merge-by-id", Fixture, NULL,
               fixture_set_up, test_list_merge, fixture_tear_down);
+  g_test_add ("/storage/account-list/granted-lifetime", Fixture, NULL,
+              fixture_set_up, test_list_granted_lifetime, fixture_tear_down);
   g_test_add ("/storage/account-list/refuses-to-overwrite", Fixture, NULL,
               fixture_set_up, test_list_refuses_to_overwrite, fixture_tear_down);
   g_test_add ("/storage/account-list/queued-saves", Fixture, NULL,

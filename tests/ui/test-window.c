@@ -1041,6 +1041,41 @@ test_copy_after_renewal_elsewhere (void)
   g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", held), ==, 401);
 }
 
+/* A Minimum Validity longer than the vendor grants: the copy renews once
+ * and copies the fresh token, without an error; the row says how long the
+ * vendor's tokens last. */
+static void
+test_copy_short_lived_vendor (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "CW Alice");
+  GSettings *settings = td_application_get_settings (app);
+  g_autofree char *held = td_account_dup_hand_out_token (account);
+  g_autofree char *text = NULL;
+  TdAccountRow *row;
+  guint refreshes;
+
+  td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"lifetime_s\":600}");
+  refreshes = td_test_sim_count (sim, "coverwhale/refresh");
+  g_settings_set_uint (settings, "clipboard-timeout", 0);
+  g_settings_set_uint (settings, "min-validity", 86400);
+
+  copy (account);
+  text = read_clipboard_from (other_display);
+  g_assert_cmpstr (text, !=, held);
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), ==, refreshes + 1);
+  g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", text), ==, 200);
+  g_assert_null (td_account_get_error_message (account));
+  g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_SIGNED_IN);
+
+  row = find_row (account);
+  g_assert_nonnull (row);
+  g_assert_true (g_str_has_suffix (td_account_row_get_details_text (row),
+                                   " · tokens last 10 min"));
+
+  g_settings_reset (settings, "min-validity");
+  td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"lifetime_s\":3600}");
+}
+
 /* Keyboard --------------------------------------------------------------- */
 
 static gboolean
@@ -1311,6 +1346,7 @@ main (int   argc,
   g_test_add_func ("/ui/copy-follows-renewal", test_copy_follows_renewal);
   g_test_add_func ("/ui/copy-asks-for-password", test_copy_asks_for_password);
   g_test_add_func ("/ui/copy-after-renewal-elsewhere", test_copy_after_renewal_elsewhere);
+  g_test_add_func ("/ui/copy-short-lived-vendor", test_copy_short_lived_vendor);
   g_test_add_func ("/ui/keyboard", test_keyboard);
   g_test_add_func ("/ui/remove-undo", test_remove_undo);
   g_test_add_func ("/ui/search", test_search);
