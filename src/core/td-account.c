@@ -35,6 +35,11 @@ struct _TdAccount
   gboolean        busy;
   gboolean        secrets_loaded;
 
+  /* The last token another program got (D-Bus): when, and who. Not saved:
+   * it tells the user what happened while the app ran. */
+  gint64          handed_out_at;
+  char           *handed_out_to;
+
   /* Secrets: never properties, never logged. */
   TdTokens       *tokens;
   gboolean        needs_sign_in;
@@ -73,6 +78,7 @@ enum {
   PROP_BUSY,
   PROP_SECRETS_LOADED,
   PROP_EXPIRES_AT,
+  PROP_HANDED_OUT_AT,
   N_PROPS
 };
 
@@ -146,6 +152,7 @@ td_account_finalize (GObject *object)
   g_free (self->username);
   g_free (self->endpoint);
   g_free (self->error_message);
+  g_free (self->handed_out_to);
 
   G_OBJECT_CLASS (td_account_parent_class)->finalize (object);
 }
@@ -207,6 +214,9 @@ td_account_get_property (GObject    *object,
       break;
     case PROP_SECRETS_LOADED:
       g_value_set_boolean (value, self->secrets_loaded);
+      break;
+    case PROP_HANDED_OUT_AT:
+      g_value_set_int64 (value, self->handed_out_at);
       break;
     case PROP_EXPIRES_AT:
       g_value_set_int64 (value, td_account_get_expires_at (self));
@@ -356,6 +366,11 @@ td_account_class_init (TdAccountClass *klass)
   /* Seconds since the Unix epoch; 0 without a token; TD_EXPIRES_NEVER. */
   properties[PROP_EXPIRES_AT] =
     g_param_spec_int64 ("expires-at", NULL, NULL,
+                        0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Seconds since the epoch; 0: never this session. See handed-out-to. */
+  properties[PROP_HANDED_OUT_AT] =
+    g_param_spec_int64 ("handed-out-at", NULL, NULL,
                         0, G_MAXINT64, 0,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -641,6 +656,41 @@ td_account_set_busy (TdAccount *self,
 
   self->busy = busy;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+gint64
+td_account_get_handed_out_at (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), 0);
+  return self->handed_out_at;
+}
+
+const char *
+td_account_get_handed_out_to (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), NULL);
+  return self->handed_out_to;
+}
+
+/**
+ * td_account_set_handed_out:
+ *
+ * Records that program (a process name, or a bus name) got a token of the
+ * account at when (seconds since the epoch).
+ */
+void
+td_account_set_handed_out (TdAccount  *self,
+                           gint64      when,
+                           const char *program)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+  g_return_if_fail (program != NULL);
+
+  /* handed-out-to changes with it: one notification for both. */
+  g_free (self->handed_out_to);
+  self->handed_out_to = g_strdup (program);
+  self->handed_out_at = when;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HANDED_OUT_AT]);
 }
 
 gboolean

@@ -97,6 +97,12 @@ gboolean        td_account_get_secrets_loaded    (TdAccount       *self);
 void            td_account_set_secrets_loaded    (TdAccount       *self,
                                                   gboolean         secrets_loaded);
 gint64          td_account_get_expires_at        (TdAccount       *self);
+/* The last token handed out to another program, for the user to see. */
+gint64          td_account_get_handed_out_at     (TdAccount       *self);
+const char     *td_account_get_handed_out_to     (TdAccount       *self);
+void            td_account_set_handed_out        (TdAccount       *self,
+                                                  gint64           when,
+                                                  const char      *program);
 
 /* Secrets: held in memory only, never as properties. */
 const TdTokens *td_account_peek_tokens           (TdAccount       *self);

@@ -26,6 +26,7 @@ struct _TdAccountRow
   GtkLabel  *details_label;
   GtkLabel  *state_label;
   GtkLabel  *expiry_label;
+  GtkLabel  *handed_out_label;
   GtkWidget *spinner;
   GtkWidget *copy_button;
   GtkWidget *menu_button;
@@ -194,6 +195,22 @@ update_expiry (TdAccountRow *self)
   gtk_label_set_label (self->expiry_label, text);
   gtk_widget_set_visible (GTK_WIDGET (self->expiry_label), text != NULL);
 
+  /* Another program got a token: the user should see that it did. */
+  if (td_account_get_handed_out_at (self->account) > 0)
+    {
+      g_autofree char *handed_out = NULL;
+      gint64 handed_out_change = 0;
+
+      handed_out = td_handed_out_text (td_account_get_handed_out_at (self->account),
+                                       td_account_get_handed_out_to (self->account),
+                                       now, &handed_out_change);
+      gtk_label_set_label (self->handed_out_label, handed_out);
+      if (handed_out_change > now && (next_change <= now || handed_out_change < next_change))
+        next_change = handed_out_change;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->handed_out_label),
+                          td_account_get_handed_out_at (self->account) > 0);
+
   /* Only a row on screen needs the clock; map() starts it again. The
    * timeout runs on the monotonic clock, the text on the wall clock:
    * after a suspend it may fire late, never wrong. */
@@ -211,7 +228,7 @@ account_notify_cb (TdAccountRow *self,
 {
   const char *name = g_param_spec_get_name (pspec);
 
-  if (g_str_equal (name, "expires-at"))
+  if (g_str_equal (name, "expires-at") || g_str_equal (name, "handed-out-at"))
     update_expiry (self);
   else if (g_str_equal (name, "display-name") || g_str_equal (name, "username") ||
            g_str_equal (name, "endpoint") || g_str_equal (name, "admin-token") ||
@@ -266,6 +283,8 @@ query_tooltip_cb (TdAccountRow *self,
         text = gtk_label_get_label (self->details_label);
       else if (target == GTK_WIDGET (self->state_label))
         text = td_account_get_error_message (self->account);
+      else if (target == GTK_WIDGET (self->handed_out_label))
+        text = gtk_label_get_label (self->handed_out_label);
       else if (target == self->copy_button)
         text = _("Copy Token");
       else if (target == self->menu_button)
@@ -372,6 +391,18 @@ td_account_row_get_expiry_text (TdAccountRow *self)
   return gtk_label_get_label (self->expiry_label);
 }
 
+/* For tests: "handed out 2 min ago to curl", or NULL. */
+const char *
+td_account_row_get_handed_out_text (TdAccountRow *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_ROW (self), NULL);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->handed_out_label)))
+    return NULL;
+
+  return gtk_label_get_label (self->handed_out_label);
+}
+
 /* The row's menu forwards to the window's actions, which know dialogs and
  * toasts, with the account's id (and the format to copy in) as target. */
 static const struct
@@ -472,6 +503,7 @@ td_account_row_class_init (TdAccountRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, details_label);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, state_label);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, expiry_label);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, handed_out_label);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, spinner);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, copy_button);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, menu_button);

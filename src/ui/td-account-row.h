@@ -23,5 +23,6 @@ void        td_account_row_set_account  (TdAccountRow *self,
 const char *td_account_row_get_state_text  (TdAccountRow *self);
 const char *td_account_row_get_details_text (TdAccountRow *self);
 const char *td_account_row_get_expiry_text (TdAccountRow *self);
+const char *td_account_row_get_handed_out_text (TdAccountRow *self);
 
 G_END_DECLS

@@ -318,6 +318,8 @@ got_token_cb (GObject      *object,
   /* Account ids and program names only: never the token. */
   g_debug ("Handing out a token of account %s to %s", td_account_get_id (request->account),
            request->program);
+  td_account_set_handed_out (request->account, g_get_real_time () / G_USEC_PER_SEC,
+                             request->program);
   g_dbus_method_invocation_return_value (g_steal_pointer (&request->invocation),
                                          g_variant_new ("(sxs)", token,
                                                         expires_at_for_bus (request->account),
@@ -382,7 +384,8 @@ confirmation_response_cb (AdwMessageDialog *dialog,
 
       message = g_strdup_printf (_("You did not allow “%s” to get the token of “%s”."),
                                  request->program, td_account_get_display_name (request->account));
-      return_dbus_error (request, "AccessDenied", message);
+      /* Not the vendor's AccessDenied: the user said no. */
+      return_dbus_error (request, "NotAllowed", message);
       request_free (request);
     }
 }

@@ -105,3 +105,37 @@ td_expiry_text (gint64  expires_at,
 
   return text;
 }
+
+char *
+td_handed_out_text (gint64      handed_out_at,
+                    const char *program,
+                    gint64      now,
+                    gint64     *out_next_change)
+{
+  gint64 ago = MAX (0, now - handed_out_at);
+  gint64 unit = unit_for (ago);
+  gint64 count = ago / unit;
+  char *text;
+
+  if (out_next_change != NULL)
+    *out_next_change = handed_out_at + MIN ((count + 1) * unit, upper_bound_for (unit));
+
+  /* Translators: %s is a program's name, as in "curl" */
+  if (count == 0)
+    text = g_strdup_printf (_("handed out just now to %s"), program);
+  else if (unit == MINUTE)
+    /* Translators: the second %s is a program's name, as in "curl" */
+    text = g_strdup_printf (ngettext ("handed out %d min ago to %s",
+                                      "handed out %d min ago to %s", count),
+                            (int) count, program);
+  else if (unit == HOUR)
+    text = g_strdup_printf (ngettext ("handed out %d hour ago to %s",
+                                      "handed out %d hours ago to %s", count),
+                            (int) count, program);
+  else
+    text = g_strdup_printf (ngettext ("handed out %d day ago to %s",
+                                      "handed out %d days ago to %s", count),
+                            (int) MIN (count, G_MAXINT), program);
+
+  return text;
+}

@@ -15,4 +15,11 @@ char *td_expiry_text (gint64  expires_at,
                       gint64  now,
                       gint64 *out_next_change);
 
+/* "handed out 2 min ago to curl": when another program last got a token.
+ * out_next_change as for td_expiry_text(). */
+char *td_handed_out_text (gint64      handed_out_at,
+                          const char *program,
+                          gint64      now,
+                          gint64     *out_next_change);
+
 G_END_DECLS

@@ -1302,6 +1302,154 @@ test_export_import_menu (void)
 }
 
 /* The throwaway config folder goes when the run is over. */
+/* Other programs, over D-Bus ------------------------------------------- */
+
+typedef struct
+{
+  GVariant *reply;
+  GError   *error;
+  gboolean  done;
+} BusCall;
+
+static void
+bus_called_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  BusCall *call = user_data;
+
+  call->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &call->error);
+  call->done = TRUE;
+}
+
+/* GetToken on the application's own interface, through the bus: this test
+ * program is the "other program" asking. Asynchronous: the answer comes
+ * from this process. */
+static void
+get_token_over_bus (const char *name,
+                    BusCall    *call)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (app));
+
+  g_assert_nonnull (bus);
+  *call = (BusCall) { NULL, NULL, FALSE };
+  g_dbus_connection_call (bus, g_dbus_connection_get_unique_name (bus),
+                          "/io/github/tokendesk/TokenDesk", "io.github.tokendesk.TokenDesk1",
+                          "GetToken", g_variant_new ("(su)", name, 60), G_VARIANT_TYPE ("(sxs)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, bus_called_cb, call);
+}
+
+static const char *
+program_name (void)
+{
+  static char *name = NULL;
+
+  /* What the bus says of us: /proc/self/comm. */
+  if (name == NULL)
+    {
+      g_file_get_contents ("/proc/self/comm", &name, NULL, NULL);
+      g_strstrip (name);
+    }
+
+  return name;
+}
+
+/* The row says which program got a token, and when. */
+static void
+test_handed_out_shown (void)
+{
+  TdAccount *account = td_account_list_find_by_name (accounts (), "Senmo Production");
+  g_autofree char *expected = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *hand_out = NULL;
+  TdAccountRow *row = find_row (account);
+  BusCall call;
+
+  g_assert_nonnull (row);
+  g_assert_null (td_account_row_get_handed_out_text (row));
+
+  get_token_over_bus ("senmo production", &call);
+  g_assert_true (td_ui_test_wait_until (td_ui_test_is_true, &call.done, WAIT_MS));
+  g_assert_no_error (call.error);
+  g_variant_get (call.reply, "(sxs)", &token, NULL, NULL);
+  hand_out = td_account_dup_hand_out_token (account);
+  g_assert_cmpstr (token, ==, hand_out);
+  g_clear_pointer (&call.reply, g_variant_unref);
+
+  expected = g_strdup_printf ("handed out just now to %s", program_name ());
+  g_assert_cmpstr (td_account_row_get_handed_out_text (find_row (account)), ==, expected);
+}
+
+static gpointer
+wait_for_message_dialog (void)
+{
+  AdwMessageDialog *dialog = NULL;
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (dialog == NULL && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      dialog = td_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+      if (dialog == NULL)
+        g_usleep (10 * 1000);
+    }
+
+  g_assert_nonnull (dialog);
+  return dialog;
+}
+
+/* With Confirm Token Requests on, the user decides: Deny answers
+ * NotAllowed; Allow hands the token out, and counts for that program
+ * until the app quits. */
+static void
+test_confirm_token_requests (void)
+{
+  GSettings *settings = td_application_get_settings (app);
+  g_autofree char *heading = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *remote = NULL;
+  AdwMessageDialog *dialog;
+  BusCall call;
+
+  g_settings_set_boolean (settings, "confirm-token-requests", TRUE);
+
+  get_token_over_bus ("Senmo Production", &call);
+  dialog = wait_for_message_dialog ();
+  heading = g_strdup_printf ("Allow “%s” to get the token of “Senmo Production”?", program_name ());
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, heading);
+  g_assert_false (call.done);
+  adw_message_dialog_response (dialog, "deny");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (td_ui_test_wait_until (td_ui_test_is_true, &call.done, WAIT_MS));
+  g_assert_nonnull (call.error);
+  remote = g_dbus_error_get_remote_error (call.error);
+  g_assert_cmpstr (remote, ==, "io.github.tokendesk.TokenDesk.Error.NotAllowed");
+  g_clear_error (&call.error);
+
+  /* Refused is not remembered: asked again, allowed this time. */
+  get_token_over_bus ("Senmo Production", &call);
+  dialog = wait_for_message_dialog ();
+  adw_message_dialog_response (dialog, "allow");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (td_ui_test_wait_until (td_ui_test_is_true, &call.done, WAIT_MS));
+  g_assert_no_error (call.error);
+  g_variant_get (call.reply, "(sxs)", &token, NULL, NULL);
+  expected = td_account_dup_hand_out_token (td_account_list_find_by_name (accounts (),
+                                                                         "Senmo Production"));
+  g_assert_cmpstr (token, ==, expected);
+  g_clear_pointer (&call.reply, g_variant_unref);
+
+  /* Allowed for this program from now on: no dialog. */
+  get_token_over_bus ("Senmo Production", &call);
+  g_assert_true (td_ui_test_wait_until (td_ui_test_is_true, &call.done, WAIT_MS));
+  g_assert_no_error (call.error);
+  g_assert_null (td_ui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_clear_pointer (&call.reply, g_variant_unref);
+
+  g_settings_reset (settings, "confirm-token-requests");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1356,6 +1504,8 @@ main (int   argc,
   g_test_add_func ("/ui/renew-and-sign-out", test_renew_and_sign_out);
   g_test_add_func ("/ui/export-import-menu", test_export_import_menu);
   g_test_add_func ("/ui/shortcuts-window", test_shortcuts_window);
+  g_test_add_func ("/ui/handed-out-shown", test_handed_out_shown);
+  g_test_add_func ("/ui/confirm-token-requests", test_confirm_token_requests);
 
   status = g_test_run ();
 
