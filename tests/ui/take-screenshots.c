@@ -323,6 +323,37 @@ unselect_all (void)
       gtk_selection_model_unselect_item (selection, i);
 }
 
+static gboolean
+subprocess_done (gpointer process)
+{
+  return g_subprocess_get_identifier (process) == NULL;
+}
+
+static gboolean
+handed_out (gpointer account)
+{
+  return td_account_get_handed_out_at (account) > 0;
+}
+
+static void
+hand_out_to_gdbus (TdAccount *account)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (app));
+  g_autoptr(GSubprocess) gdbus = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Its output, the token, goes nowhere. */
+  gdbus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                            "gdbus", "call", "--session",
+                            "--dest", g_dbus_connection_get_unique_name (bus),
+                            "--object-path", "/io/github/tokendesk/TokenDesk",
+                            "--method", "io.github.tokendesk.TokenDesk1.GetToken",
+                            td_account_get_display_name (account), "60", NULL);
+  g_assert (error == NULL);
+  wait_until (handed_out, account, "gdbus to get a token");
+  wait_until (subprocess_done, gdbus, "gdbus to end");
+}
+
 /* Screens ---------------------------------------------------------------- */
 
 static gboolean
@@ -367,6 +398,10 @@ shoot_main (void)
   wait_for_state (expiring, TD_ACCOUNT_STATE_EXPIRING);
   wait_for_state (needs_sign_in, TD_ACCOUNT_STATE_NEEDS_SIGN_IN);
   wait_for_state (error, TD_ACCOUNT_STATE_ERROR);
+
+  /* A script got the first account's token over D-Bus, as `gdbus call`
+   * does: its row says so. */
+  hand_out_to_gdbus (signed_in);
 
   /* The dialog selected the account it added; a list at rest has none.
    * The "added" toast goes by its timeout (5 s): td-window.c never
