@@ -4,7 +4,11 @@
  */
 #include "config.h"
 
+#include <gdk/x11/gdkx.h>
 #include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <X11/Xatom.h>
+#include <X11/Xlib.h>
 
 #include "td-desktop-test-util.h"
 #include "td-test-sim.h"
@@ -378,4 +382,43 @@ void
 td_desktop_screenshot (const char *path)
 {
   g_free (td_desktop_run ("import", "-window", "root", path, NULL));
+}
+
+/* Without a window manager the toplevels are children of the root window,
+ * each with _NET_WM_PID. */
+guint
+td_desktop_count_windows_of (unsigned long pid)
+{
+  Display *display = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
+  Atom pid_atom = XInternAtom (display, "_NET_WM_PID", False);
+  Window root, parent, *children = NULL;
+  unsigned int n_children = 0;
+  guint found = 0;
+
+  XSync (display, False);
+  if (!XQueryTree (display, DefaultRootWindow (display), &root, &parent, &children, &n_children))
+    return 0;
+
+  for (unsigned int i = 0; i < n_children; i++)
+    {
+      XWindowAttributes attributes;
+      Atom type;
+      int format;
+      unsigned long n_items, after;
+      unsigned char *data = NULL;
+
+      if (!XGetWindowAttributes (display, children[i], &attributes) ||
+          attributes.map_state != IsViewable)
+        continue;
+      if (XGetWindowProperty (display, children[i], pid_atom, 0, 1, False, XA_CARDINAL,
+                              &type, &format, &n_items, &after, &data) == Success &&
+          data != NULL && n_items == 1 && *(unsigned long *) data == pid)
+        found++;
+      if (data != NULL)
+        XFree (data);
+    }
+  if (children != NULL)
+    XFree (children);
+
+  return found;
 }

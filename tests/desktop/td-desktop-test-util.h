@@ -71,6 +71,9 @@ void            td_desktop_panel_stop    (TdDesktopPanel *panel);
 
 /* The screen ---------------------------------------------------------------- */
 
+/* How many toplevels of process pid are mapped on the X server. */
+guint        td_desktop_count_windows_of (unsigned long pid);
+
 /* The whole X screen (`import -window root`), as a file in path. */
 void         td_desktop_screenshot       (const char   *path);
 

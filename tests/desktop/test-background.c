@@ -23,6 +23,7 @@
 #include <X11/Xlib.h>
 
 #include "td-application.h"
+#include "td-desktop-test-util.h"
 #include "td-preferences-window.h"
 #include "td-test-util.h"
 #include "td-ui-test-util.h"
@@ -451,46 +452,12 @@ stop (GSubprocess *process)
   g_object_unref (process);
 }
 
-/* Mapped toplevels of that process on the X server: without a window
- * manager they are children of the root window with _NET_WM_PID. */
 static guint
 count_windows_of (GSubprocess *process)
 {
-  Display *display = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
-  Atom pid_atom = XInternAtom (display, "_NET_WM_PID", False);
   const char *id = g_subprocess_get_identifier (process);
-  unsigned long pid = id ? strtoul (id, NULL, 10) : 0;
-  Window root, parent, *children = NULL;
-  unsigned int n_children = 0;
-  guint found = 0;
 
-  XSync (display, False);
-  if (!XQueryTree (display, DefaultRootWindow (display), &root, &parent, &children, &n_children))
-    return 0;
-
-  for (unsigned int i = 0; i < n_children; i++)
-    {
-      XWindowAttributes attributes;
-      Atom type;
-      int format;
-      unsigned long n_items, after;
-      unsigned char *data = NULL;
-
-      if (!XGetWindowAttributes (display, children[i], &attributes) ||
-          attributes.map_state != IsViewable)
-        continue;
-
-      if (XGetWindowProperty (display, children[i], pid_atom, 0, 1, False, XA_CARDINAL,
-                              &type, &format, &n_items, &after, &data) == Success &&
-          data != NULL && n_items == 1 && *(unsigned long *) data == pid)
-        found++;
-      if (data != NULL)
-        XFree (data);
-    }
-  if (children != NULL)
-    XFree (children);
-
-  return found;
+  return td_desktop_count_windows_of (id ? strtoul (id, NULL, 10) : 0);
 }
 
 static gboolean

@@ -514,45 +514,6 @@ test_ten_callers (void)
 
 /* D-Bus activation without a window ------------------------------------------- */
 
-/* Mapped toplevels of process pid on the X server: without a window
- * manager they are children of the root window with _NET_WM_PID. */
-static guint
-count_windows_of (unsigned long pid)
-{
-  Display *display = gdk_x11_display_get_xdisplay (gdk_display_get_default ());
-  Atom pid_atom = XInternAtom (display, "_NET_WM_PID", False);
-  Window root, parent, *children = NULL;
-  unsigned int n_children = 0;
-  guint found = 0;
-
-  XSync (display, False);
-  if (!XQueryTree (display, DefaultRootWindow (display), &root, &parent, &children, &n_children))
-    return 0;
-
-  for (unsigned int i = 0; i < n_children; i++)
-    {
-      XWindowAttributes attributes;
-      Atom type;
-      int format;
-      unsigned long n_items, after;
-      unsigned char *data = NULL;
-
-      if (!XGetWindowAttributes (display, children[i], &attributes) ||
-          attributes.map_state != IsViewable)
-        continue;
-      if (XGetWindowProperty (display, children[i], pid_atom, 0, 1, False, XA_CARDINAL,
-                              &type, &format, &n_items, &after, &data) == Success &&
-          data != NULL && n_items == 1 && *(unsigned long *) data == pid)
-        found++;
-      if (data != NULL)
-        XFree (data);
-    }
-  if (children != NULL)
-    XFree (children);
-
-  return found;
-}
-
 typedef struct
 {
   char        *dir;
@@ -726,7 +687,7 @@ test_activation (void)
 
   /* Without a window, also a moment later. */
   td_test_run_for (500);
-  g_assert_cmpuint (count_windows_of (pid), ==, 0);
+  g_assert_cmpuint (td_desktop_count_windows_of (pid), ==, 0);
 
   /* And the errors there too. */
   {
@@ -734,7 +695,7 @@ test_activation (void)
 
     assert_dbus_error (result, "NoSuchAccount", NULL);
   }
-  g_assert_cmpuint (count_windows_of (pid), ==, 0);
+  g_assert_cmpuint (td_desktop_count_windows_of (pid), ==, 0);
 
   /* Activated, it would stay for its inactivity timeout: we started it,
    * we end it. */
