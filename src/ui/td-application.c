@@ -179,11 +179,17 @@ quit_action (GSimpleAction *action,
    * when that work is done and the last window is gone, even when it
    * would otherwise stay in the background. */
   self->quitting = TRUE;
+  /* Started by D-Bus, it would wait out the inactivity timeout first. */
+  g_application_set_inactivity_timeout (G_APPLICATION (self), 0);
   release_from_background (self);
 
   windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
   for (GList *l = windows; l; l = l->next)
     gtk_window_close (l->data);
+
+  /* No window to finish anything: nothing but that timeout holds us. */
+  if (windows == NULL)
+    g_application_quit (G_APPLICATION (self));
   g_list_free (windows);
 }
 

@@ -697,9 +697,23 @@ test_activation (void)
   }
   g_assert_cmpuint (td_desktop_count_windows_of (pid), ==, 0);
 
-  /* Activated, it would stay for its inactivity timeout: we started it,
-   * we end it. */
-  kill (pid, SIGTERM);
+  /* Quit (the tray's, or Ctrl+Q) ends it at once, not after the
+   * inactivity timeout of 30 s that keeps an activated app around. */
+  {
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GError) error = NULL;
+
+    reply = g_dbus_connection_call_sync (connection, APPLICATION_ID,
+                                         "/io/github/tokendesk/TokenDesk", "org.gtk.Actions",
+                                         "Activate",
+                                         g_variant_new ("(s@av@a{sv})", "quit",
+                                                        g_variant_new_array (G_VARIANT_TYPE_VARIANT,
+                                                                             NULL, 0),
+                                                        g_variant_new_array (G_VARIANT_TYPE ("{sv}"),
+                                                                             NULL, 0)),
+                                         NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+    g_assert_no_error (error);
+  }
   for (int i = 0; i < 250 && pid_of (connection, APPLICATION_ID) != 0; i++)
     td_test_run_for (20);
   g_assert_cmpuint (pid_of (connection, APPLICATION_ID), ==, 0);
