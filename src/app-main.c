@@ -17,9 +17,13 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(TdApplication) app = NULL;
+  const char *localedir;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* TOKENDESK_LOCALEDIR: the build folder's po/, where the tests and
+   * build-aux/run-app find the translations before they are installed. */
+  localedir = g_getenv ("TOKENDESK_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

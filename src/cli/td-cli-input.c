@@ -151,7 +151,10 @@ td_cli_read_secret (const char  *prompt,
   if (too_long)
     {
       g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
-                   _("The line on standard input is longer than %d bytes"), MAX_SECRET_LENGTH);
+                   ngettext ("The line on standard input is longer than %d byte",
+                             "The line on standard input is longer than %d bytes",
+                             MAX_SECRET_LENGTH),
+                   MAX_SECRET_LENGTH);
       return NULL;
     }
 

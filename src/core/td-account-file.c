@@ -148,7 +148,12 @@ td_account_file_parse (GBytes      *contents,
     }
 
   if (version < 1)
-    DAMAGED (_("unknown format %" G_GINT64_FORMAT), version);
+    {
+      /* Printed apart, as above: xgettext cannot see through the macro. */
+      g_autofree char *found = g_strdup_printf ("%" G_GINT64_FORMAT, version);
+
+      DAMAGED (_("unknown format %s"), found);
+    }
 
   names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   groups = g_key_file_get_groups (key_file, NULL);

@@ -214,7 +214,7 @@ about_action (GSimpleAction *action,
 {
   TdApplication *self = user_data;
   TdWindow *window = ensure_window (self);
-  static const char *developers[] = { "The Token Desk developers", NULL };
+  const char *developers[] = { _("The Token Desk developers"), NULL };
   GtkWidget *about;
 
   about = g_object_new (ADW_TYPE_ABOUT_WINDOW,

@@ -14,7 +14,9 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 
 #include "td-account-dialog.h"
 #include "td-account-list.h"
@@ -530,6 +532,14 @@ main (int   argc,
       g_printerr ("%s: run it inside tests/headless-session\n", argv[0]);
       return 2;
     }
+
+  /* As src/app-main.c does: LANGUAGE=de build-aux/screenshots DIR takes
+   * them in German. */
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("TOKENDESK_LOCALEDIR") != NULL
+                                   ? g_getenv ("TOKENDESK_LOCALEDIR") : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 
   gtk_init ();
   adw_init ();
