@@ -32,6 +32,7 @@ struct _TdAccount
 
   TdAccountState  state;
   char           *error_message;
+  gboolean        keyring_error;
   gboolean        busy;
   gboolean        secrets_loaded;
 
@@ -799,6 +800,8 @@ static void
 set_error_message (TdAccount  *self,
                    const char *message)
 {
+  if (message == NULL)
+    self->keyring_error = FALSE;
   set_string (self, &self->error_message, message, PROP_ERROR_MESSAGE);
 }
 
@@ -977,6 +980,29 @@ td_account_set_error (TdAccount    *self,
 
   g_object_freeze_notify (G_OBJECT (self));
   set_error_message (self, error->message);
+  self->keyring_error = g_error_matches (error, TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE);
+  update_state (self);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+gboolean
+td_account_get_keyring_error (TdAccount *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT (self), FALSE);
+
+  return self->keyring_error && self->error_message != NULL;
+}
+
+/* The error is over (the keyring answered after all): the state is again
+ * what the tokens say. */
+void
+td_account_clear_error (TdAccount *self)
+{
+  g_return_if_fail (TD_IS_ACCOUNT (self));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (!self->needs_sign_in)
+    set_error_message (self, NULL);
   update_state (self);
   g_object_thaw_notify (G_OBJECT (self));
 }

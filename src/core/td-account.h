@@ -122,5 +122,9 @@ void            td_account_set_error             (TdAccount       *self,
                                                   const GError    *error);
 void            td_account_set_needs_sign_in     (TdAccount       *self,
                                                   const char      *message);
+/* TRUE when the last failure was the keyring's (it did not answer, is
+ * locked, or there is none): reading it again may be all it takes. */
+gboolean        td_account_get_keyring_error     (TdAccount       *self);
+void            td_account_clear_error           (TdAccount       *self);
 
 G_END_DECLS

@@ -969,6 +969,11 @@ load_cb (GObject      *object,
       return;
     }
 
+  /* The keyring answered: a row that said it did not (or was locked)
+   * shows the account's state again. */
+  if (td_account_get_keyring_error (account))
+    td_account_clear_error (account);
+
   /* A renewal in this process that ended while we read is newer than what
    * we read: keep it. */
   token_now = dup_access_token (account);
@@ -1060,6 +1065,23 @@ background_loaded_cb (GObject      *object,
   self->loads_in_flight--;
   td_account_set_secrets_loaded (account, TRUE);
   g_hash_table_remove (self->loads_pending, account);
+
+  /* The keyring did not answer, or is locked: the accounts still queued
+   * would wait for it one deadline (or one unlock prompt) after another.
+   * They say the same now, and each can be read again on its own. */
+  if (g_error_matches (error, TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE))
+    {
+      while (!g_queue_is_empty (&self->load_queue))
+        {
+          g_autoptr(TdAccount) queued = g_queue_pop_head (&self->load_queue);
+
+          if (td_account_peek_tokens (queued) == NULL && !td_account_get_busy (queued))
+            td_account_set_error (queued, error);
+          td_account_set_secrets_loaded (queued, TRUE);
+          g_hash_table_remove (self->loads_pending, queued);
+        }
+    }
+
   load_next_in_background (self);
 }
 

@@ -21,9 +21,21 @@
  * whose unlock prompt was dismissed answers "nothing found", without an
  * error), and reading the values a search already loaded. */
 
+/* How long a keyring call may take before we give up on it. */
+#define DEFAULT_TIMEOUT_MS 10000
+
 struct _TdTokenStore
 {
-  GObject parent_instance;
+  GObject  parent_instance;
+
+  guint    timeout_ms;
+  /* Until the keyring has answered a call, one call at a time: libsecret
+   * 0.20.5 inside Flatpak loses the answers to calls sent while its first
+   * one is out (the file backend subscribes to the Secret portal's
+   * Response only after the call returned; fixed in 0.21.4). */
+  gboolean answered;
+  guint    in_flight;
+  GQueue   waiting;  /* Call, not started yet */
 };
 
 G_DEFINE_FINAL_TYPE (TdTokenStore, td_token_store, G_TYPE_OBJECT)
@@ -184,12 +196,268 @@ td_token_store_class_init (TdTokenStoreClass *klass)
 static void
 td_token_store_init (TdTokenStore *self)
 {
+  const char *env = g_getenv ("TD_KEYRING_TIMEOUT_MS");
+  guint64 timeout_ms = 0;
+
+  /* For the tests, which cannot wait 10 s for each silent keyring. */
+  if (env == NULL || !g_ascii_string_to_unsigned (env, 10, 1, G_MAXUINT / 2, &timeout_ms, NULL))
+    timeout_ms = DEFAULT_TIMEOUT_MS;
+  self->timeout_ms = (guint) timeout_ms;
+  g_queue_init (&self->waiting);
 }
 
 TdTokenStore *
 td_token_store_new (void)
 {
   return g_object_new (TD_TYPE_TOKEN_STORE, NULL);
+}
+
+/* Calls ------------------------------------------------------------------
+ *
+ * Every public operation is a Call: the caller's task, answered once, and
+ * the operation itself, an inner task whose cancellable is the call's own.
+ * The call has a deadline: when the keyring has not answered by then, the
+ * caller hears TD_ERROR_KEYRING_UNAVAILABLE, the operation is cancelled
+ * and whatever libsecret says later is dropped. Nothing the caller holds
+ * for the call (an application hold, a D-Bus request) outlives it.
+ *
+ * Until the keyring has answered once, calls go out one at a time; the
+ * ones asked for meanwhile wait for the first. When the first gets no
+ * answer, they fail with it: they would have gone to the same silent
+ * keyring, and each row should say so now, not one deadline after the
+ * other. The next call is again a first one. */
+
+typedef void (*CallStart) (GTask *inner);
+
+typedef struct
+{
+  TdTokenStore   *store;        /* while waiting or running */
+  GTask          *task;         /* the caller's, until answered */
+  GTask          *inner;        /* until started */
+  CallStart       start;
+  GDestroyNotify  result_free;  /* NULL: the result is a boolean */
+  GCancellable   *cancellable;  /* the operation's */
+  GCancellable   *caller_cancellable;
+  gulong          cancelled_id;
+  GSource        *deadline;
+  gboolean        answered;     /* the caller's task has its result */
+} Call;
+
+static void
+call_free (Call *call)
+{
+  g_assert (call->store == NULL && call->deadline == NULL && call->cancelled_id == 0);
+  g_clear_object (&call->task);
+  g_clear_object (&call->inner);
+  g_clear_object (&call->cancellable);
+  g_clear_object (&call->caller_cancellable);
+  g_free (call);
+}
+
+static GError *
+no_answer_error (void)
+{
+  return g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE, _("The keyring did not answer"));
+}
+
+/* Not in a cancellable's handler: it runs where the caller cancelled. */
+static void
+caller_cancelled_cb (GCancellable *caller_cancellable,
+                     GCancellable *cancellable)
+{
+  g_cancellable_cancel (cancellable);
+}
+
+static void call_run (Call *call);
+
+static void
+call_return_error (Call   *call,
+                   GError *error)
+{
+  call->answered = TRUE;
+  g_task_return_error (call->task, error);
+  g_clear_object (&call->task);
+}
+
+/* The call is over for the store (answered, or given up): lets the calls
+ * waiting for it go, or fail with it. */
+static void
+call_end (Call         *call,
+          const GError *no_answer)
+{
+  g_autoptr(TdTokenStore) self = g_steal_pointer (&call->store);
+  g_autoptr(GQueue) waiting = NULL;
+
+  if (call->deadline != NULL)
+    {
+      g_source_destroy (call->deadline);
+      g_clear_pointer (&call->deadline, g_source_unref);
+    }
+  if (call->cancelled_id != 0)
+    {
+      g_cancellable_disconnect (call->caller_cancellable, call->cancelled_id);
+      call->cancelled_id = 0;
+    }
+
+  self->in_flight--;
+  if (no_answer == NULL)
+    self->answered = TRUE;
+
+  waiting = g_queue_copy (&self->waiting);
+  g_queue_clear (&self->waiting);
+
+  for (GList *l = waiting->head; l; l = l->next)
+    {
+      Call *next = l->data;
+
+      if (no_answer == NULL)
+        {
+          call_run (next);
+          continue;
+        }
+
+      g_debug ("A keyring call given up: it waited for one that got no answer");
+      g_clear_object (&next->store);
+      if (next->cancelled_id != 0)
+        {
+          g_cancellable_disconnect (next->caller_cancellable, next->cancelled_id);
+          next->cancelled_id = 0;
+        }
+      call_return_error (next, g_error_copy (no_answer));
+      call_free (next);
+    }
+}
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_debug ("The keyring did not answer within %u ms: giving up", call->store->timeout_ms);
+
+  if (g_cancellable_is_cancelled (call->caller_cancellable))
+    error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
+  else
+    error = no_answer_error ();
+
+  call_end (call, error);
+  /* Told before libsecret hears of it: its answer to the cancellation
+   * may never come either. The inner task still ends, or not. */
+  call_return_error (call, g_steal_pointer (&error));
+  g_cancellable_cancel (call->cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+answered_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GError) error = NULL;
+  gpointer pointer = NULL;
+  gboolean ok;
+
+  if (call->answered)
+    {
+      /* Too late: the caller was told already. Free what came. */
+      if (call->result_free != NULL)
+        {
+          pointer = g_task_propagate_pointer (G_TASK (result), NULL);
+          if (pointer != NULL)
+            call->result_free (pointer);
+        }
+      else
+        g_task_propagate_boolean (G_TASK (result), NULL);
+      g_debug ("A keyring answer came after its deadline: dropped");
+      call_free (call);
+      return;
+    }
+
+  if (call->result_free != NULL)
+    {
+      pointer = g_task_propagate_pointer (G_TASK (result), &error);
+      ok = pointer != NULL;
+    }
+  else
+    ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  /* Any answer, even an error, says the keyring is there. */
+  call_end (call, NULL);
+  call->answered = TRUE;
+
+  if (error != NULL)
+    g_task_return_error (call->task, g_steal_pointer (&error));
+  else if (call->result_free != NULL)
+    g_task_return_pointer (call->task, pointer, call->result_free);
+  else
+    g_task_return_boolean (call->task, ok);
+
+  call_free (call);
+}
+
+static void
+call_run (Call *call)
+{
+  TdTokenStore *self = call->store;
+  g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
+
+  self->in_flight++;
+
+  call->deadline = g_timeout_source_new (self->timeout_ms);
+  g_source_set_callback (call->deadline, deadline_cb, call, NULL);
+  g_source_set_static_name (call->deadline, "[td] keyring deadline");
+  g_source_attach (call->deadline, g_main_context_get_thread_default ());
+
+  call->start (inner);
+}
+
+/* The caller's task, and the operation's (call->inner) for the caller to
+ * give its data before call_submit () sends it. */
+static Call *
+call_new (TdTokenStore        *self,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data,
+          gpointer             source_tag,
+          GDestroyNotify       result_free)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->store = g_object_ref (self);
+  call->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (call->task, source_tag);
+  call->result_free = result_free;
+  call->cancellable = g_cancellable_new ();
+  if (cancellable != NULL)
+    {
+      call->caller_cancellable = g_object_ref (cancellable);
+      call->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb),
+                                                  call->cancellable, NULL);
+    }
+  call->inner = g_task_new (NULL, call->cancellable, answered_cb, call);
+
+  return call;
+}
+
+static void
+call_submit (Call      *call,
+             CallStart  start)
+{
+  TdTokenStore *self = call->store;
+
+  call->start = start;
+
+  if (!self->answered && self->in_flight > 0)
+    {
+      g_debug ("A keyring call waits for the first one to be answered");
+      g_queue_push_tail (&self->waiting, call);
+      return;
+    }
+
+  call_run (call);
 }
 
 /* The access-token item: the access token, the Senmo ID token and the
@@ -387,6 +655,7 @@ any_item_locked (const GList *items)
 
 typedef struct
 {
+  char            *account_id;
   TdStoredSecrets *secrets;
   TdTokens        *access;    /* from the access-token item */
   char            *refresh;   /* from the refresh-token item */
@@ -397,6 +666,7 @@ typedef struct
 static void
 load_free (Load *load)
 {
+  g_free (load->account_id);
   g_clear_pointer (&load->secrets, td_stored_secrets_free);
   g_clear_pointer (&load->access, td_tokens_free);
   td_secret_free (load->refresh);
@@ -558,6 +828,18 @@ searched_cb (GObject      *object,
   item_list_free (items);
 }
 
+static void
+load_start (GTask *task)
+{
+  Load *load = g_task_get_task_data (task);
+
+  /* One search for every item of the account rather than one lookup per
+   * kind: a locked keyring prompts once, not four times. */
+  search_items_async (load->account_id,
+                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
+                      g_task_get_cancellable (task), searched_cb, g_object_ref (task));
+}
+
 void
 td_token_store_load_async (TdTokenStore        *self,
                            TdAccount           *account,
@@ -565,25 +847,22 @@ td_token_store_load_async (TdTokenStore        *self,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  Call *call;
   Load *load;
 
   g_return_if_fail (TD_IS_TOKEN_STORE (self));
   g_return_if_fail (TD_IS_ACCOUNT (account));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_token_store_load_async);
+  call = call_new (self, cancellable, callback, user_data, td_token_store_load_async,
+                   (GDestroyNotify)td_stored_secrets_free);
 
   load = g_new0 (Load, 1);
+  load->account_id = g_strdup (td_account_get_id (account));
   load->secrets = g_new0 (TdStoredSecrets, 1);
-  g_task_set_task_data (task, load, (GDestroyNotify)load_free);
+  g_task_set_task_data (call->inner, load, (GDestroyNotify)load_free);
 
-  /* One search for every item of the account rather than one lookup per
-   * kind: a locked keyring prompts once, not four times. */
-  search_items_async (td_account_get_id (account),
-                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
-                      cancellable, searched_cb, g_steal_pointer (&task));
+  call_submit (call, load_start);
 }
 
 TdStoredSecrets *
@@ -626,24 +905,26 @@ check_searched_cb (GObject      *object,
     g_task_return_boolean (task, TRUE);
 }
 
+static void
+check_start (GTask *task)
+{
+  /* Every item of ours, whatever the account: the password API has no
+   * way to ask a collection whether it is locked. */
+  search_items_async (NULL, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                      g_task_get_cancellable (task), check_searched_cb, g_object_ref (task));
+}
+
 void
 td_token_store_check_async (TdTokenStore        *self,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (TD_IS_TOKEN_STORE (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_token_store_check_async);
-
-  /* Every item of ours, whatever the account: the password API has no
-   * way to ask a collection whether it is locked. */
-  search_items_async (NULL, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
-                      cancellable, check_searched_cb, g_steal_pointer (&task));
+  call_submit (call_new (self, cancellable, callback, user_data, td_token_store_check_async, NULL),
+               check_start);
 }
 
 gboolean
@@ -789,7 +1070,7 @@ td_token_store_save_tokens_async (TdTokenStore        *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  Call *call;
   Save *save;
 
   g_return_if_fail (TD_IS_TOKEN_STORE (self));
@@ -797,11 +1078,10 @@ td_token_store_save_tokens_async (TdTokenStore        *self,
   g_return_if_fail (tokens != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_token_store_save_tokens_async);
+  call = call_new (self, cancellable, callback, user_data, td_token_store_save_tokens_async, NULL);
 
   save = save_new (account);
-  g_task_set_task_data (task, save, (GDestroyNotify)save_free);
+  g_task_set_task_data (call->inner, save, (GDestroyNotify)save_free);
 
   /* The refresh token first: when the vendor rotated it, the old one is
    * already dead, and losing the new one would sign the account out. If
@@ -813,7 +1093,7 @@ td_token_store_save_tokens_async (TdTokenStore        *self,
   if (tokens->access_token != NULL)
     save_add_step (save, account, TD_SECRET_KIND_ACCESS_TOKEN, serialize_access (tokens));
 
-  save_next (task);
+  call_submit (call, save_next);
 }
 
 gboolean
@@ -836,7 +1116,7 @@ td_token_store_save_secret_async (TdTokenStore        *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  Call *call;
   Save *save;
 
   g_return_if_fail (TD_IS_TOKEN_STORE (self));
@@ -844,14 +1124,13 @@ td_token_store_save_secret_async (TdTokenStore        *self,
   g_return_if_fail (kind == TD_SECRET_KIND_PASSWORD || kind == TD_SECRET_KIND_ADMIN_TOKEN);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_token_store_save_secret_async);
+  call = call_new (self, cancellable, callback, user_data, td_token_store_save_secret_async, NULL);
 
   save = save_new (account);
-  g_task_set_task_data (task, save, (GDestroyNotify)save_free);
+  g_task_set_task_data (call->inner, save, (GDestroyNotify)save_free);
   save_add_step (save, account, kind, g_strdup (secret));
 
-  save_next (task);
+  call_submit (call, save_next);
 }
 
 gboolean
@@ -960,6 +1239,15 @@ clear_searched_cb (GObject      *object,
                          NULL);
 }
 
+static void
+clear_start (GTask *task)
+{
+  Clear *clear = g_task_get_task_data (task);
+
+  search_items_async (clear->account_id, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                      g_task_get_cancellable (task), clear_searched_cb, g_object_ref (task));
+}
+
 void
 td_token_store_clear_async (TdTokenStore        *self,
                             const char          *account_id,
@@ -968,23 +1256,21 @@ td_token_store_clear_async (TdTokenStore        *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  Call *call;
   Clear *clear;
 
   g_return_if_fail (TD_IS_TOKEN_STORE (self));
   g_return_if_fail (account_id != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, td_token_store_clear_async);
+  call = call_new (self, cancellable, callback, user_data, td_token_store_clear_async, NULL);
 
   clear = g_new0 (Clear, 1);
   clear->account_id = g_strdup (account_id);
   clear->all = !!all;
-  g_task_set_task_data (task, clear, (GDestroyNotify)clear_free);
+  g_task_set_task_data (call->inner, clear, (GDestroyNotify)clear_free);
 
-  search_items_async (account_id, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
-                      cancellable, clear_searched_cb, g_steal_pointer (&task));
+  call_submit (call, clear_start);
 }
 
 gboolean

@@ -28,6 +28,7 @@ struct _TdAccountRow
   GtkLabel  *expiry_label;
   GtkLabel  *handed_out_label;
   GtkWidget *spinner;
+  GtkWidget *retry_button;
   GtkWidget *copy_button;
   GtkWidget *menu_button;
 };
@@ -156,6 +157,12 @@ update_state (TdAccountRow *self)
 
   gtk_label_set_label (self->state_label, text);
   set_state_class (self, css_class);
+
+  /* The keyring did not answer, or stayed locked: the one thing to do is
+   * to ask it again, so the row offers that and not a renewal. */
+  gtk_widget_set_visible (self->retry_button,
+                          !busy && td_account_get_secrets_loaded (account) &&
+                          td_account_get_keyring_error (account));
 
   gtk_widget_set_visible (self->spinner, busy);
   gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), busy);
@@ -391,6 +398,14 @@ td_account_row_get_expiry_text (TdAccountRow *self)
   return gtk_label_get_label (self->expiry_label);
 }
 
+/* For tests: whether the row offers to read the keyring again. */
+gboolean
+td_account_row_get_offers_retry (TdAccountRow *self)
+{
+  g_return_val_if_fail (TD_IS_ACCOUNT_ROW (self), FALSE);
+  return gtk_widget_get_visible (self->retry_button);
+}
+
 /* For tests: "handed out 2 min ago to curl", or NULL. */
 const char *
 td_account_row_get_handed_out_text (TdAccountRow *self)
@@ -415,6 +430,7 @@ static const struct
   { "row.copy-header", "win.copy-account-as", "header" },
   { "row.copy-curl", "win.copy-account-as", "curl" },
   { "row.renew", "win.renew-account", NULL },
+  { "row.retry", "win.reload-account", NULL },
   { "row.sign-in", "win.sign-in-account", NULL },
   { "row.change-password", "win.change-password", NULL },
   { "row.edit", "win.edit-account", NULL },
@@ -505,6 +521,7 @@ td_account_row_class_init (TdAccountRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, expiry_label);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, handed_out_label);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, TdAccountRow, retry_button);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, copy_button);
   gtk_widget_class_bind_template_child (widget_class, TdAccountRow, menu_button);
 

@@ -24,5 +24,6 @@ const char *td_account_row_get_state_text  (TdAccountRow *self);
 const char *td_account_row_get_details_text (TdAccountRow *self);
 const char *td_account_row_get_expiry_text (TdAccountRow *self);
 const char *td_account_row_get_handed_out_text (TdAccountRow *self);
+gboolean    td_account_row_get_offers_retry   (TdAccountRow *self);
 
 G_END_DECLS

@@ -791,6 +791,38 @@ renew_account_action (GtkWidget  *widget,
     renew_account (self, account);
 }
 
+/* The keyring did not answer (or was locked): read it again. A failure
+ * lands on the account, and the row says it again. */
+static void
+reloaded_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TdAccount) account = user_data;
+  g_autoptr(GError) error = NULL;
+
+  td_account_set_busy (account, FALSE);
+  if (!td_token_manager_load_finish (TD_TOKEN_MANAGER (object), result, &error))
+    g_debug ("Reading the keyring again for account %s failed: %s",
+             td_account_get_id (account), error->message);
+}
+
+static void
+reload_account_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  TdWindow *self = TD_WINDOW (widget);
+  TdAccount *account = find_account (self, parameter);
+
+  if (account == NULL || td_account_get_busy (account))
+    return;
+
+  td_account_set_busy (account, TRUE);
+  td_token_manager_load_async (self->token_manager, account, NULL, reloaded_cb,
+                               g_object_ref (account));
+}
+
 static void
 sign_in_account_action (GtkWidget  *widget,
                         const char *action_name,
@@ -897,6 +929,8 @@ _td_window_class_actions_init (TdWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.copy-account-as", "(ss)",
                                    copy_account_as_action);
   gtk_widget_class_install_action (widget_class, "win.renew-account", "s", renew_account_action);
+  gtk_widget_class_install_action (widget_class, "win.reload-account", "s",
+                                   reload_account_action);
   gtk_widget_class_install_action (widget_class, "win.sign-in-account", "s",
                                    sign_in_account_action);
   gtk_widget_class_install_action (widget_class, "win.edit-account", "s", edit_account_action);
