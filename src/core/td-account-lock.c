@@ -36,11 +36,30 @@ struct _TdAccountLock
   char *account_id;
 };
 
+/* The app's id inside Flatpak, NULL outside. `flatpak run` sets FLATPAK_ID;
+ * a process started inside with a cleaned environment still has
+ * /.flatpak-info, which names the app. */
+static char *
+dup_flatpak_id (void)
+{
+  const char *env_id = g_getenv ("FLATPAK_ID");
+  g_autoptr(GKeyFile) info = NULL;
+
+  if (env_id != NULL && *env_id != '\0')
+    return g_strdup (env_id);
+
+  info = g_key_file_new ();
+  if (!g_key_file_load_from_file (info, "/.flatpak-info", G_KEY_FILE_NONE, NULL))
+    return NULL;
+
+  return g_key_file_get_string (info, "Application", "name", NULL);
+}
+
 static char *
 dup_lock_dir (void)
 {
   const char *runtime_dir = g_getenv ("XDG_RUNTIME_DIR");
-  const char *flatpak_id = g_getenv ("FLATPAK_ID");
+  g_autofree char *flatpak_id = dup_flatpak_id ();
 
   /* Read the variable each time rather than g_get_user_runtime_dir()'s
    * cached copy; that one also falls back to the cache dir when unset. */
