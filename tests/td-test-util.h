@@ -105,4 +105,26 @@ void        td_test_assert_td_error_impl (const char      *strloc,
                                           const char      *vendor_name,
                                           const char      *text);
 
+/* A private session bus of the test's own: dbus-daemon, and with_keyring
+ * an unlocked gnome-keyring on it (as tests/headless-session starts it).
+ * service_dir, if not NULL, is where the bus finds what it may activate;
+ * without it nothing is. runtime_dir is the XDG_RUNTIME_DIR to give the
+ * programs run on it. */
+typedef struct
+{
+  char        *dir;
+  char        *runtime_dir;
+  char        *address;
+  GSubprocess *bus;
+  GPid         keyring_pid;
+} TdTestBus;
+
+TdTestBus       *td_test_bus_start        (gboolean            with_keyring,
+                                           const char         *service_dir);
+/* A connection to it, as a client. */
+GDBusConnection *td_test_bus_connect      (TdTestBus          *bus);
+void             td_test_bus_stop         (TdTestBus          *bus);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdTestBus, td_test_bus_stop)
+
 G_END_DECLS

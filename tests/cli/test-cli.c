@@ -408,151 +408,6 @@ keyring_kinds (const char *account_id,
   return g_strjoinv (",", (char **) kinds->pdata);
 }
 
-/* A private session bus, with or without a keyring ----------------------- */
-
-typedef struct
-{
-  char        *dir;
-  char        *runtime_dir;
-  char        *address;
-  GSubprocess *bus;
-  GPid         keyring_pid;
-} PrivateBus;
-
-static void
-private_bus_stop (PrivateBus *bus)
-{
-  if (bus->keyring_pid > 0)
-    kill (bus->keyring_pid, SIGTERM);
-  if (bus->bus != NULL)
-    {
-      g_subprocess_send_signal (bus->bus, SIGTERM);
-      g_subprocess_wait (bus->bus, NULL, NULL);
-      g_clear_object (&bus->bus);
-    }
-  td_test_rm_rf (bus->dir);
-  g_free (bus->dir);
-  g_free (bus->runtime_dir);
-  g_free (bus->address);
-  g_free (bus);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PrivateBus, private_bus_stop)
-
-static GDBusConnection *
-private_bus_connect (PrivateBus *bus)
-{
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *connection;
-
-  connection =
-    g_dbus_connection_new_for_address_sync (bus->address,
-                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                            NULL, NULL, &error);
-  g_assert_no_error (error);
-  return connection;
-}
-
-static void
-run_keyring_daemon (PrivateBus *bus,
-                    const char *argument,
-                    const char *input)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *data_dir = g_build_filename (bus->dir, "data", NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus->address, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", bus->runtime_dir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_dir, TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", argument,
-                                         "--components=secrets", NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static PrivateBus *
-private_bus_start (gboolean with_keyring)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GDataInputStream) lines = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = NULL;
-  g_autofree char *config_path = NULL;
-  PrivateBus *bus = g_new0 (PrivateBus, 1);
-
-  bus->dir = g_dir_make_tmp ("td-test-cli-bus-XXXXXX", &error);
-  g_assert_no_error (error);
-  bus->runtime_dir = g_build_filename (bus->dir, "runtime", NULL);
-  g_assert_cmpint (g_mkdir (bus->runtime_dir, 0700), ==, 0);
-
-  /* No <servicedir>: nothing is activated, so without a keyring started
-   * here the bus has no Secret Service at all. */
-  config = g_strdup_printf ("<!DOCTYPE busconfig PUBLIC "
-                            "\"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                            " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                            "<busconfig>\n"
-                            "  <type>session</type>\n"
-                            "  <listen>unix:dir=%s</listen>\n"
-                            "  <auth>EXTERNAL</auth>\n"
-                            "  <policy context=\"default\">\n"
-                            "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
-                            "    <allow eavesdrop=\"true\"/>\n"
-                            "    <allow own=\"*\"/>\n"
-                            "  </policy>\n"
-                            "</busconfig>\n", bus->runtime_dir);
-  config_path = g_build_filename (bus->dir, "bus.conf", NULL);
-  g_file_set_contents (config_path, config, -1, &error);
-  g_assert_no_error (error);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  bus->bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
-                                          "--print-address=1", "--config-file", config_path,
-                                          NULL);
-  g_assert_no_error (error);
-
-  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->bus));
-  bus->address = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (bus->address);
-
-  if (with_keyring)
-    {
-      g_autoptr(GDBusConnection) connection = NULL;
-      g_autoptr(GVariant) reply = NULL;
-
-      /* As tests/headless-session does: both steps, and a password. */
-      run_keyring_daemon (bus, "--unlock", "private-keyring-password");
-      run_keyring_daemon (bus, "--start", "");
-
-      connection = private_bus_connect (bus);
-      for (int i = 0; i < 100; i++)
-        {
-          g_clear_pointer (&reply, g_variant_unref);
-          g_clear_error (&error);
-          reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
-                                               "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                               "GetConnectionUnixProcessID",
-                                               g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                               G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE,
-                                               -1, NULL, &error);
-          if (reply != NULL)
-            break;
-          g_usleep (50 * 1000);
-        }
-      g_assert_no_error (error);
-      g_variant_get (reply, "(u)", &bus->keyring_pid);
-    }
-
-  return bus;
-}
-
 /* Tests ------------------------------------------------------------------ */
 
 static void
@@ -1610,7 +1465,7 @@ test_change_password (void)
 static void
 test_keyring_locked (void)
 {
-  g_autoptr(PrivateBus) bus = NULL;
+  g_autoptr(TdTestBus) bus = NULL;
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
@@ -1628,7 +1483,7 @@ test_keyring_locked (void)
       return;
     }
 
-  bus = private_bus_start (TRUE);
+  bus = td_test_bus_start (TRUE, NULL);
   env[0] = "DBUS_SESSION_BUS_ADDRESS";
   env[1] = bus->address;
   env[2] = "XDG_RUNTIME_DIR";
@@ -1650,7 +1505,7 @@ test_keyring_locked (void)
   }
 
   /* Lock the default collection, as the screen lock or Seahorse would. */
-  connection = private_bus_connect (bus);
+  connection = td_test_bus_connect (bus);
   reply = g_dbus_connection_call_sync (connection, "org.freedesktop.secrets",
                                        "/org/freedesktop/secrets",
                                        "org.freedesktop.Secret.Service", "ReadAlias",
@@ -1716,7 +1571,7 @@ test_keyring_locked (void)
 
   /* Forget the account in the shared account file: its keyring is gone. */
   {
-    g_autoptr(PrivateBus) plain = private_bus_start (TRUE);
+    g_autoptr(TdTestBus) plain = td_test_bus_start (TRUE, NULL);
     const char *plain_env[] = { "DBUS_SESSION_BUS_ADDRESS", plain->address, NULL };
     g_autoptr(Run) r = run_env (plain_env, NULL, "remove", "lw-locked", NULL);
 
@@ -1727,7 +1582,7 @@ test_keyring_locked (void)
 static void
 test_keyring_absent (void)
 {
-  g_autoptr(PrivateBus) bus = NULL;
+  g_autoptr(TdTestBus) bus = NULL;
   g_autofree char *user = NULL;
   g_autofree char *password = NULL;
   g_autofree char *input = NULL;
@@ -1746,7 +1601,7 @@ test_keyring_absent (void)
   input = line (password);
   add_account ("coverwhale", "cw-absent", user, password, NULL);
 
-  bus = private_bus_start (FALSE);
+  bus = td_test_bus_start (FALSE, NULL);
   env[0] = "DBUS_SESSION_BUS_ADDRESS";
   env[1] = bus->address;
   env[2] = NULL;

@@ -514,14 +514,6 @@ test_ten_callers (void)
 
 /* D-Bus activation without a window ------------------------------------------- */
 
-typedef struct
-{
-  char        *dir;
-  char        *address;
-  GSubprocess *daemon;
-  GPid         keyring_pid;
-} PrivateBus;
-
 static guint32
 pid_of (GDBusConnection *connection,
         const char      *name)
@@ -542,120 +534,30 @@ pid_of (GDBusConnection *connection,
   return pid;
 }
 
-static GDBusConnection *
-connect_to (const char *address)
-{
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *connection;
-
-  connection = g_dbus_connection_new_for_address_sync (address,
-                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                       NULL, NULL, &error);
-  g_assert_no_error (error);
-
-  return connection;
-}
-
-static void
-run_keyring_daemon (PrivateBus *bus,
-                    const char *argument,
-                    const char *input)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *data_dir = g_build_filename (bus->dir, "data", NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus->address, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_dir, TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", argument,
-                                         "--components=secrets", NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
 /* A session bus that activates the app from the build, as the installed
  * data/io.github.tokendesk.TokenDesk.service does, with a keyring. */
-static PrivateBus *
-private_bus_start (void)
+static TdTestBus *
+activating_bus_start (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autofree char *services = NULL;
+  g_autofree char *services = g_build_filename (test_dir, "services", NULL);
   g_autofree char *service = NULL;
-  g_autofree char *config = NULL;
-  g_autofree char *config_path = NULL;
-  g_autofree char *socket = NULL;
-  PrivateBus *bus = g_new0 (PrivateBus, 1);
+  g_autofree char *path = NULL;
 
-  bus->dir = g_build_filename (test_dir, "bus", NULL);
-  services = g_build_filename (bus->dir, "services", NULL);
   g_assert_cmpint (g_mkdir_with_parents (services, 0700), ==, 0);
-
   service = g_strdup_printf ("[D-BUS Service]\nName=%s\nExec=%s --gapplication-service\n",
                              APPLICATION_ID, TOKENDESK_PATH);
-  g_free (config_path);
-  config_path = g_build_filename (services, APPLICATION_ID ".service", NULL);
-  g_file_set_contents (config_path, service, -1, &error);
+  path = g_build_filename (services, APPLICATION_ID ".service", NULL);
+  g_file_set_contents (path, service, -1, &error);
   g_assert_no_error (error);
 
-  socket = g_build_filename (bus->dir, "socket", NULL);
-  bus->address = g_strconcat ("unix:path=", socket, NULL);
-  config = g_strdup_printf ("<busconfig>\n"
-                            "  <type>session</type>\n"
-                            "  <listen>%s</listen>\n"
-                            "  <auth>EXTERNAL</auth>\n"
-                            "  <servicedir>%s</servicedir>\n"
-                            "  <policy context=\"default\">\n"
-                            "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
-                            "    <allow eavesdrop=\"true\"/>\n"
-                            "    <allow own=\"*\"/>\n"
-                            "  </policy>\n"
-                            "</busconfig>\n", bus->address, services);
-  g_free (config_path);
-  config_path = g_build_filename (bus->dir, "bus.conf", NULL);
-  g_file_set_contents (config_path, config, -1, &error);
-  g_assert_no_error (error);
-
-  bus->daemon = td_desktop_spawn ("dbus-daemon", "--nofork", "--config-file", config_path, NULL);
-  for (int i = 0; i < 200 && !g_file_test (socket, G_FILE_TEST_EXISTS); i++)
-    td_test_run_for (20);
-  g_assert_true (g_file_test (socket, G_FILE_TEST_EXISTS));
-
-  run_keyring_daemon (bus, "--unlock", "private-keyring-password");
-  run_keyring_daemon (bus, "--start", "");
-  connection = connect_to (bus->address);
-  for (int i = 0; i < 200 && bus->keyring_pid == 0; i++)
-    {
-      bus->keyring_pid = pid_of (connection, "org.freedesktop.secrets");
-      if (bus->keyring_pid == 0)
-        td_test_run_for (20);
-    }
-  g_assert_cmpint (bus->keyring_pid, >, 0);
-
-  return bus;
-}
-
-static void
-private_bus_stop (PrivateBus *bus)
-{
-  kill (bus->keyring_pid, SIGTERM);
-  td_desktop_kill (bus->daemon);
-  g_object_unref (bus->daemon);
-  td_test_rm_rf (bus->dir);
-  g_free (bus->dir);
-  g_free (bus->address);
-  g_free (bus);
+  return td_test_bus_start (TRUE, services);
 }
 
 static void
 test_activation (void)
 {
-  PrivateBus *bus;
+  g_autoptr(TdTestBus) bus = NULL;
   g_autoptr(GDBusConnection) connection = NULL;
   g_autofree char *token = NULL;
   g_autofree char *header = NULL;
@@ -670,8 +572,8 @@ test_activation (void)
 
   remove_accounts ();
   td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"lifetime_s\":3600}");
-  bus = private_bus_start ();
-  connection = connect_to (bus->address);
+  bus = activating_bus_start ();
+  connection = td_test_bus_connect (bus);
   add_account (bus->address, "Activated");
   g_assert_cmpuint (pid_of (connection, APPLICATION_ID), ==, 0);
 
@@ -719,7 +621,6 @@ test_activation (void)
   g_assert_cmpuint (pid_of (connection, APPLICATION_ID), ==, 0);
 
   g_clear_object (&connection);
-  private_bus_stop (bus);
 }
 
 /* Setup --------------------------------------------------------------------------- */
