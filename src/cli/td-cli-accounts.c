@@ -173,6 +173,7 @@ td_cli_add (TdCli  *cli,
   gboolean remember_password = FALSE;
   gboolean admin_token = FALSE;
   TdHandOut hand_out_value = TD_HAND_OUT_ID_TOKEN;
+  gboolean renew_value = FALSE;
   TdAccountList *list;
   TdTokenManager *manager;
   TdProvider *provider;
@@ -244,19 +245,12 @@ td_cli_add (TdCli  *cli,
   else if (username == NULL || *g_strstrip (username) == '\0')
     return td_cli_usage_error (cli, "%s", _("--username is required"));
 
-  if (hand_out != NULL)
-    {
-      if (!td_provider_has_feature (provider, TD_PROVIDER_FEATURE_CHOOSE_TOKEN))
-        return td_cli_usage_error (cli, _("%s has one kind of token: --hand-out does not apply"),
-                                   td_provider_get_display_name (provider));
-      if (!td_hand_out_from_string (hand_out, &hand_out_value))
-        return td_cli_usage_error (cli, _("--hand-out must be “id” or “access”, not “%s”"),
-                                   hand_out);
-    }
+  if (hand_out != NULL &&
+      !td_cli_parse_hand_out (cli, provider, hand_out, &hand_out_value, &status))
+    return status;
 
-  if (renew != NULL && !g_str_equal (renew, "on") && !g_str_equal (renew, "off"))
-    return td_cli_usage_error (cli, _("--renew-automatically must be “on” or “off”, not “%s”"),
-                               renew);
+  if (renew != NULL && !td_cli_parse_renew (cli, renew, &renew_value, &status))
+    return status;
 
   if (endpoint != NULL)
     g_strstrip (endpoint);
@@ -286,7 +280,7 @@ td_cli_add (TdCli  *cli,
   td_account_set_remember_password (account, remember_password);
   td_account_set_admin_token (account, admin_token);
   td_account_set_renew_automatically (account,
-                                      renew != NULL ? g_str_equal (renew, "on")
+                                      renew != NULL ? renew_value
                                                     : td_provider_renews_freely (provider, account));
   who = td_cli_describe_account (account);
 

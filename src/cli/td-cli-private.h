@@ -58,6 +58,17 @@ gboolean        td_cli_parse               (TdCli          *cli,
 int             td_cli_usage_error         (TdCli          *cli,
                                             const char     *format,
                                             ...) G_GNUC_PRINTF (2, 3);
+/* Option values shared by add and edit: FALSE, with *status set, after
+ * saying what is wrong. */
+gboolean        td_cli_parse_hand_out      (TdCli          *cli,
+                                            TdProvider     *provider,
+                                            const char     *text,
+                                            TdHandOut      *out_hand_out,
+                                            int            *status);
+gboolean        td_cli_parse_renew         (TdCli          *cli,
+                                            const char     *text,
+                                            gboolean       *out_renew,
+                                            int            *status);
 
 /* Errors: one line on stderr naming the account and its vendor. */
 int             td_cli_exit_status_for_error (const GError *error);

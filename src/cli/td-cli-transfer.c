@@ -435,13 +435,14 @@ td_cli_edit (TdCli  *cli,
 
   if (renew != NULL)
     {
-      if (g_str_equal (renew, "on"))
+      gboolean on;
+
+      if (!td_cli_parse_renew (cli, renew, &on, &status))
+        return status;
+      if (on)
         auto_renew = TRUE;
-      else if (g_str_equal (renew, "off"))
-        no_auto_renew = TRUE;
       else
-        return td_cli_usage_error (cli, _("--renew-automatically must be “on” or “off”, "
-                                          "not “%s”"), renew);
+        no_auto_renew = TRUE;
     }
   if (auto_renew && no_auto_renew)
     return td_cli_usage_error (cli, "%s",
@@ -491,12 +492,8 @@ td_cli_edit (TdCli  *cli,
     {
       TdHandOut value;
 
-      if (!td_provider_has_feature (provider, TD_PROVIDER_FEATURE_CHOOSE_TOKEN))
-        return td_cli_usage_error (cli, _("%s has one kind of token: --hand-out does not apply"),
-                                   td_provider_get_display_name (provider));
-      if (!td_hand_out_from_string (hand_out, &value))
-        return td_cli_usage_error (cli, _("--hand-out must be “id” or “access”, not “%s”"),
-                                   hand_out);
+      if (!td_cli_parse_hand_out (cli, provider, hand_out, &value, &status))
+        return status;
       td_account_set_hand_out (changes, value);
     }
 

@@ -132,6 +132,49 @@ td_cli_usage_error (TdCli      *cli,
   return TD_CLI_EXIT_USAGE;
 }
 
+/* --hand-out: only Senmo has two kinds of token. */
+gboolean
+td_cli_parse_hand_out (TdCli      *cli,
+                       TdProvider *provider,
+                       const char *text,
+                       TdHandOut  *out_hand_out,
+                       int        *status)
+{
+  if (!td_provider_has_feature (provider, TD_PROVIDER_FEATURE_CHOOSE_TOKEN))
+    {
+      *status = td_cli_usage_error (cli, _("%s has one kind of token: --hand-out does not apply"),
+                                    td_provider_get_display_name (provider));
+      return FALSE;
+    }
+
+  if (!td_hand_out_from_string (text, out_hand_out))
+    {
+      *status = td_cli_usage_error (cli, _("--hand-out must be “id” or “access”, not “%s”"),
+                                    text);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* --renew-automatically=on|off */
+gboolean
+td_cli_parse_renew (TdCli      *cli,
+                    const char *text,
+                    gboolean   *out_renew,
+                    int        *status)
+{
+  if (!g_str_equal (text, "on") && !g_str_equal (text, "off"))
+    {
+      *status = td_cli_usage_error (cli, _("--renew-automatically must be “on” or “off”, "
+                                           "not “%s”"), text);
+      return FALSE;
+    }
+
+  *out_renew = g_str_equal (text, "on");
+  return TRUE;
+}
+
 /* Parses the options and wants exactly n_args positional arguments. */
 gboolean
 td_cli_parse (TdCli            *cli,
