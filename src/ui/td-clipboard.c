@@ -50,10 +50,6 @@ forget_provider (TdClipboard *self)
   g_clear_object (&self->account);
 }
 
-static void set_content (TdClipboard *self,
-                         const char  *secret,
-                         guint        clear_after);
-
 static void
 td_clipboard_dispose (GObject *object)
 {
@@ -175,18 +171,6 @@ set_content (TdClipboard *self,
   if (clear_after > 0)
     self->clear_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, clear_after,
                                                  clear_timeout_cb, self, NULL);
-}
-
-void
-td_clipboard_copy_secret (TdClipboard *self,
-                          const char  *secret,
-                          guint        clear_after)
-{
-  g_return_if_fail (TD_IS_CLIPBOARD (self));
-  g_return_if_fail (secret != NULL);
-
-  forget_provider (self);
-  set_content (self, secret, clear_after);
 }
 
 /* Copying an account's token --------------------------------------------- */
@@ -411,12 +395,4 @@ td_clipboard_copy_account_finish (TdClipboard   *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-TdAccount *
-td_clipboard_get_account (TdClipboard *self)
-{
-  g_return_val_if_fail (TD_IS_CLIPBOARD (self), NULL);
-
-  return td_clipboard_holds_secret (self) ? self->account : NULL;
 }

@@ -31,12 +31,6 @@ G_DECLARE_FINAL_TYPE (TdClipboard, td_clipboard, TD, CLIPBOARD, GObject)
 TdClipboard *td_clipboard_new             (GdkClipboard *clipboard);
 GdkClipboard *td_clipboard_get_clipboard  (TdClipboard  *self);
 
-/* Puts secret on the clipboard and, unless clear_after is 0, takes it off
- * again after clear_after seconds, but only if the clipboard still holds
- * what we put there: something copied since is left alone. */
-void          td_clipboard_copy_secret    (TdClipboard  *self,
-                                           const char   *secret,
-                                           guint         clear_after);
 /* TRUE while the clipboard holds the last secret we put there. */
 gboolean      td_clipboard_holds_secret   (TdClipboard  *self);
 /* Clears at once if the clipboard still holds our secret (quitting). */
@@ -45,7 +39,9 @@ void          td_clipboard_clear_secret   (TdClipboard  *self);
 /* Copies a token of account valid for min_valid seconds, renewed first
  * when needed (re-reading the keyring before: another process may have
  * renewed it), in format. Fails with TD_ERROR_NEEDS_SIGN_IN when renewal
- * needs a password that is not remembered.
+ * needs a password that is not remembered. Unless clear_after is 0, the
+ * token is taken off again after clear_after seconds, but only if the
+ * clipboard still holds it: something copied since is left alone.
  *
  * While the clipboard still holds it, the copy follows the account: when
  * its tokens are renewed the new one replaces it in the same format, and
@@ -62,7 +58,5 @@ void          td_clipboard_copy_account_async  (TdClipboard         *self,
 gboolean      td_clipboard_copy_account_finish (TdClipboard         *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
-/* The account whose token the clipboard holds, or NULL. */
-TdAccount    *td_clipboard_get_account    (TdClipboard  *self);
 
 G_END_DECLS
