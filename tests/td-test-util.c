@@ -424,3 +424,99 @@ td_test_bus_start (gboolean    with_keyring,
 
   return bus;
 }
+
+/* Names on a bus, and logind ---------------------------------------------- */
+
+#define LOGIND_NAME "org.freedesktop.login1"
+
+typedef struct
+{
+  GDBusConnection *bus;
+  const char      *name;
+  gboolean         present;
+} NameWait;
+
+static gboolean
+name_is (gpointer data)
+{
+  NameWait *wait = data;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean has_owner;
+
+  /* The bus answers this itself: a blocking call cannot wait on us. */
+  reply = g_dbus_connection_call_sync (wait->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", wait->name), G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &has_owner);
+
+  return has_owner == wait->present;
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+td_test_wait_for_name (GBusType    bus_type,
+                       const char *name,
+                       gboolean    present,
+                       guint       timeout_ms)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (bus_type, NULL, &error);
+  NameWait wait = { bus, name, present };
+  guint tick;
+  gboolean met;
+
+  g_assert_no_error (error);
+
+  /* Checked every 20 ms: a name coming is no event of this main loop. */
+  tick = g_timeout_add (20, tick_cb, NULL);
+  met = td_test_sim_wait_until (NULL, name_is, &wait, timeout_ms);
+  g_source_remove (tick);
+
+  return met;
+}
+
+GSubprocess *
+td_test_logind_start (void)
+{
+  g_autoptr(GSubprocess) logind = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* tests/headless-session's own system bus, never the machine's. */
+  g_assert_nonnull (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
+  g_assert_true (td_test_wait_for_name (G_BUS_TYPE_SYSTEM, LOGIND_NAME, FALSE, 0));
+
+  logind = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                             "/usr/bin/python3", "-m", "dbusmock", "--system",
+                             "--template", "logind", NULL);
+  g_assert_no_error (error);
+  if (!td_test_wait_for_name (G_BUS_TYPE_SYSTEM, LOGIND_NAME, TRUE, 10000))
+    g_error ("logind (python3-dbusmock) did not come up");
+
+  return g_steal_pointer (&logind);
+}
+
+void
+td_test_logind_prepare_for_sleep (gboolean start)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder args;
+
+  g_variant_builder_init (&args, G_VARIANT_TYPE ("av"));
+  g_variant_builder_add (&args, "v", g_variant_new_boolean (start));
+  reply = g_dbus_connection_call_sync (bus, LOGIND_NAME, "/org/freedesktop/login1",
+                                       "org.freedesktop.DBus.Mock", "EmitSignal",
+                                       g_variant_new ("(sssav)", "org.freedesktop.login1.Manager",
+                                                      "PrepareForSleep", "b", &args),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  g_assert_no_error (error);
+}

@@ -127,4 +127,16 @@ void             td_test_bus_stop         (TdTestBus          *bus);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdTestBus, td_test_bus_stop)
 
+/* Polls NameHasOwner on that bus until name is owned (or, present FALSE,
+ * not owned); returns whether it happened within timeout_ms. */
+gboolean         td_test_wait_for_name    (GBusType            bus_type,
+                                           const char         *name,
+                                           gboolean            present,
+                                           guint               timeout_ms);
+/* python3-dbusmock's logind on the private system bus of
+ * tests/headless-session; returns once it owns org.freedesktop.login1. */
+GSubprocess     *td_test_logind_start     (void);
+/* Has logind announce a suspend (start TRUE) or the resume (FALSE). */
+void             td_test_logind_prepare_for_sleep (gboolean start);
+
 G_END_DECLS

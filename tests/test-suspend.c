@@ -17,8 +17,6 @@
 #include "td-test-util.h"
 
 #define LOGIND_NAME      "org.freedesktop.login1"
-#define LOGIND_PATH      "/org/freedesktop/login1"
-#define LOGIND_INTERFACE "org.freedesktop.login1.Manager"
 #define HOUR_US          ((gint64) 3600 * G_USEC_PER_SEC)
 
 /* Resume must be acted on within this. */
@@ -36,67 +34,9 @@ have_private_system_bus (void)
 }
 
 static gboolean
-name_has_owner (GDBusConnection *bus,
-                const char      *name)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean has_owner = FALSE;
-
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &has_owner);
-
-  return has_owner;
-}
-
-static gboolean
-logind_is_up (gpointer user_data)
-{
-  return name_has_owner (user_data, LOGIND_NAME);
-}
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Polls NameHasOwner every 20 ms: nothing else wakes the main loop. */
-static gboolean
-wait_for_logind (GDBusConnection *bus)
-{
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-  gboolean up = td_test_wait_until (logind_is_up, bus, 10000);
-
-  g_source_remove (tick);
-  return up;
-}
-
-static gboolean
 watching_sleep (gpointer user_data)
 {
   return td_expiry_scheduler_get_watching_sleep (user_data);
-}
-
-static void
-emit_prepare_for_sleep (GDBusConnection *bus,
-                        gboolean         start)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  GVariantBuilder args;
-
-  g_variant_builder_init (&args, G_VARIANT_TYPE ("av"));
-  g_variant_builder_add (&args, "v", g_variant_new_boolean (start));
-  reply = g_dbus_connection_call_sync (bus, LOGIND_NAME, LOGIND_PATH,
-                                       "org.freedesktop.DBus.Mock", "EmitSignal",
-                                       g_variant_new ("(sssav)", LOGIND_INTERFACE,
-                                                      "PrepareForSleep", "b", &args),
-                                       NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
-  g_assert_no_error (error);
 }
 
 static gboolean
@@ -119,10 +59,8 @@ test_resume (void)
 {
   TdExpiryScheduler *scheduler = td_expiry_scheduler_get_default ();
   g_autoptr(GSubprocess) logind = NULL;
-  g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(TdAccount) account = NULL;
   g_autoptr(TdTokens) tokens = NULL;
-  g_autoptr(GError) error = NULL;
   guint n_reevaluated = 0;
   gulong handler;
   gint64 start, latency;
@@ -130,23 +68,16 @@ test_resume (void)
   if (!have_private_system_bus ())
     return;
 
-  bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_false (name_has_owner (bus, LOGIND_NAME));
-
-  logind = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
-                             "/usr/bin/python3", "-m", "dbusmock", "--system",
-                             "--template", "logind", NULL);
-  g_assert_no_error (error);
   start = g_get_monotonic_time ();
-  g_assert_true (wait_for_logind (bus));
+  logind = td_test_logind_start ();
   g_test_message ("logind (dbusmock) up after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - start) / 1000);
 
   td_expiry_scheduler_watch_sleep (scheduler);
   g_assert_true (td_test_wait_until (watching_sleep, scheduler, 5000));
-  /* A round trip on the same connection: the bus has our match rule. */
-  g_assert_true (name_has_owner (bus, LOGIND_NAME));
+  /* A round trip on the same (shared) connection: the bus has our match
+   * rule. */
+  g_assert_true (td_test_wait_for_name (G_BUS_TYPE_SYSTEM, LOGIND_NAME, TRUE, 0));
   handler = g_signal_connect (scheduler, "reevaluated", G_CALLBACK (reevaluated_cb),
                               &n_reevaluated);
 
@@ -160,13 +91,13 @@ test_resume (void)
   /* Two hours asleep: the wall clock moved, the armed timer (real time)
    * did not fire. */
   td_expiry_scheduler_set_clock_offset_for_testing (scheduler, 2 * HOUR_US);
-  emit_prepare_for_sleep (bus, TRUE);
+  td_test_logind_prepare_for_sleep (TRUE);
   td_test_run_for (200);
   g_assert_cmpint (td_account_get_state (account), ==, TD_ACCOUNT_STATE_SIGNED_IN);
   g_assert_cmpuint (n_reevaluated, ==, 0);
 
   start = g_get_monotonic_time ();
-  emit_prepare_for_sleep (bus, FALSE);
+  td_test_logind_prepare_for_sleep (FALSE);
   g_assert_true (td_test_wait_until (account_expired, account, RESUME_BOUND_MS));
   latency = g_get_monotonic_time () - start;
 
@@ -187,14 +118,11 @@ static void
 test_no_logind (void)
 {
   g_autoptr(TdExpiryScheduler) scheduler = td_expiry_scheduler_new ();
-  g_autoptr(GDBusConnection) bus = NULL;
 
   if (!have_private_system_bus ())
     return;
 
-  bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
-  g_assert_nonnull (bus);
-  g_assert_false (name_has_owner (bus, LOGIND_NAME));
+  g_assert_true (td_test_wait_for_name (G_BUS_TYPE_SYSTEM, LOGIND_NAME, FALSE, 0));
 
   td_expiry_scheduler_watch_sleep (scheduler);
   g_assert_true (td_test_wait_until (watching_sleep, scheduler, 5000));

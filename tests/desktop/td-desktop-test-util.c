@@ -12,6 +12,7 @@
 
 #include "td-desktop-test-util.h"
 #include "td-test-sim.h"
+#include "td-test-util.h"
 
 #define XFCONFD "/usr/lib/x86_64-linux-gnu/xfce4/xfconf/xfconfd"
 
@@ -40,92 +41,12 @@ wait_until (TdTestCondition condition,
 
 /* Bus names ---------------------------------------------------------------- */
 
-typedef struct
-{
-  GDBusConnection *bus;
-  const char      *name;
-  gboolean         present;
-} NameWait;
-
-static gboolean
-name_is (gpointer data)
-{
-  NameWait *wait = data;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  gboolean has_owner;
-
-  /* The bus answers this itself: a blocking call cannot wait on us. */
-  reply = g_dbus_connection_call_sync (wait->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", wait->name), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(b)", &has_owner);
-
-  return has_owner == wait->present;
-}
-
-static gboolean
-wait_for_name_on (GBusType    bus_type,
-                  const char *name,
-                  gboolean    present,
-                  guint       timeout_ms)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (bus_type, NULL, &error);
-  NameWait wait = { bus, name, present };
-
-  g_assert_no_error (error);
-
-  return wait_until (name_is, &wait, timeout_ms);
-}
-
 gboolean
 td_desktop_wait_for_name (const char *name,
                           gboolean    present,
                           guint       timeout_ms)
 {
-  return wait_for_name_on (G_BUS_TYPE_SESSION, name, present, timeout_ms);
-}
-
-/* logind ------------------------------------------------------------------- */
-
-#define LOGIND_NAME "org.freedesktop.login1"
-
-GSubprocess *
-td_desktop_logind_start (void)
-{
-  g_autoptr(GSubprocess) logind = NULL;
-
-  /* tests/headless-session's own system bus, never the machine's. */
-  g_assert_nonnull (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
-  g_assert_true (wait_for_name_on (G_BUS_TYPE_SYSTEM, LOGIND_NAME, FALSE, 0));
-
-  logind = td_desktop_spawn ("/usr/bin/python3", "-m", "dbusmock", "--system",
-                             "--template", "logind", NULL);
-  if (!wait_for_name_on (G_BUS_TYPE_SYSTEM, LOGIND_NAME, TRUE, TD_DESKTOP_TEST_WAIT_MS))
-    g_error ("logind (python3-dbusmock) did not come up");
-
-  return g_steal_pointer (&logind);
-}
-
-void
-td_desktop_logind_prepare_for_sleep (gboolean start)
-{
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  GVariantBuilder args;
-
-  g_variant_builder_init (&args, G_VARIANT_TYPE ("av"));
-  g_variant_builder_add (&args, "v", g_variant_new_boolean (start));
-  reply = g_dbus_connection_call_sync (bus, LOGIND_NAME, "/org/freedesktop/login1",
-                                       "org.freedesktop.DBus.Mock", "EmitSignal",
-                                       g_variant_new ("(sssav)", "org.freedesktop.login1.Manager",
-                                                      "PrepareForSleep", "b", &args),
-                                       NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
-  g_assert_no_error (error);
+  return td_test_wait_for_name (G_BUS_TYPE_SESSION, name, present, timeout_ms);
 }
 
 /* Commands ----------------------------------------------------------------- */

@@ -24,14 +24,6 @@ gboolean     td_desktop_wait_for_name    (const char   *name,
                                           gboolean      present,
                                           guint         timeout_ms);
 
-/* logind ------------------------------------------------------------------- */
-
-/* python3-dbusmock's logind on the session's private system bus; returns
- * once it owns org.freedesktop.login1. End it with td_desktop_kill (). */
-GSubprocess *td_desktop_logind_start     (void);
-/* Has logind announce a suspend (start TRUE) or the resume (FALSE). */
-void         td_desktop_logind_prepare_for_sleep (gboolean start);
-
 /* Commands ----------------------------------------------------------------- */
 
 /* Starts argv (NULL-terminated) with stdout and stderr piped. */

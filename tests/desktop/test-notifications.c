@@ -561,7 +561,7 @@ test_after_resume (void)
 {
   TdExpiryScheduler *scheduler = td_expiry_scheduler_get_default ();
   guint before = td_dunst_get_received (dunst)->len;
-  g_autoptr(GSubprocess) logind = td_desktop_logind_start ();
+  g_autoptr(GSubprocess) logind = td_test_logind_start ();
   TdAccount *warned, *renewed;
   Calls logins = { "logware/authenticate", 3 };
   ExpiryWait renewal;
@@ -580,13 +580,13 @@ test_after_resume (void)
 
   /* Two hours asleep: the wall clock moved on, the timer armed on the
    * real clock did not fire. */
-  td_desktop_logind_prepare_for_sleep (TRUE);
+  td_test_logind_prepare_for_sleep (TRUE);
   td_expiry_scheduler_set_clock_offset_for_testing (scheduler, 2 * G_TIME_SPAN_HOUR);
   run_for (300);
   g_assert_cmpuint (td_dunst_get_received (dunst)->len, ==, before);
 
   resumed_at = g_get_monotonic_time ();
-  td_desktop_logind_prepare_for_sleep (FALSE);
+  td_test_logind_prepare_for_sleep (FALSE);
   wait_received (before + 1);
   latency_ms = (g_get_monotonic_time () - resumed_at) / 1000.0;
   g_test_message ("expired notification %.0f ms after resume", latency_ms);
