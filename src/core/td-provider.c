@@ -274,13 +274,13 @@ char *
 td_provider_format_header (TdProvider *self,
                            const char *token)
 {
-  g_autofree char *value = NULL;
+  g_auto(TdSecret) value = NULL;
 
   g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
   g_return_val_if_fail (token != NULL, NULL);
 
   value = td_provider_format_header_value (self, token);
-  return g_strdup_printf ("%s: %s", CLASS (self)->header_name, value);
+  return td_secret_concat (CLASS (self)->header_name, ": ", value, NULL);
 }
 
 static gboolean
