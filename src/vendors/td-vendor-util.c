@@ -353,7 +353,9 @@ send_described_async (TdProvider          *self,
                       gpointer             user_data)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
+  /* Holds the password or the refresh token; shares its strings with the
+   * builder's tree, so wiping it wipes both. */
+  g_auto(TdSecretJson) body = NULL;
   const char *username = NULL;
 
   g_assert (call != NULL);
