@@ -1669,6 +1669,57 @@ control_last (TdVendorSim  *self,
   return object;
 }
 
+/* The tokens of a user that are still accepted, so that a test can look
+ * for them where they should not be (a core dump of tokendesk). */
+static JsonObject *
+control_tokens (TdVendorSim  *self,
+                JsonObject   *body,
+                GHashTable   *query,
+                GError      **error)
+{
+  const char *vendor = query ? g_hash_table_lookup (query, "vendor") : NULL;
+  const char *username = query ? g_hash_table_lookup (query, "username") : NULL;
+  static const char * const kind_names[] = {
+    [TD_SIM_TOKEN_ACCESS] = "access",
+    [TD_SIM_TOKEN_ID] = "id",
+    [TD_SIM_TOKEN_REFRESH] = "refresh",
+    [TD_SIM_TOKEN_ADMIN] = "admin",
+  };
+  JsonArray *arrays[G_N_ELEMENTS (kind_names)];
+  GHashTableIter iter;
+  gpointer token, value;
+  JsonObject *object;
+  int parsed;
+
+  if (vendor == NULL || username == NULL)
+    {
+      g_set_error_literal (error, TD_VENDOR_SIM_ERROR, TD_VENDOR_SIM_ERROR_INVALID,
+                           "the 'vendor' and 'username' parameters are required");
+      return NULL;
+    }
+
+  if (!parse_vendor (vendor, &parsed, error))
+    return NULL;
+
+  object = json_object_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    {
+      arrays[i] = json_array_new ();
+      json_object_set_array_member (object, kind_names[i], arrays[i]);
+    }
+
+  g_hash_table_iter_init (&iter, self->vendors[parsed].tokens);
+  while (g_hash_table_iter_next (&iter, &token, &value))
+    {
+      TdSimToken *record = value;
+
+      if (g_strcmp0 (record->username, username) == 0 && td_sim_now () < record->expires_at)
+        json_array_add_string_element (arrays[record->kind], token);
+    }
+
+  return object;
+}
+
 typedef struct
 {
   const char *method;
@@ -1688,6 +1739,7 @@ static const TdSimControlRoute control_routes[] = {
   { "POST", "revoke", control_revoke },
   { "GET", "outbox", control_outbox },
   { "GET", "last", control_last },
+  { "GET", "tokens", control_tokens },
 };
 
 static void
