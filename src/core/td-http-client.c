@@ -340,6 +340,14 @@ finish_response (GTask *task)
   g_debug ("%s answered HTTP %u (%" G_GSIZE_FORMAT " bytes)",
            req->vendor_label, response->status, len);
 
+  /* The request body may hold a password: let go of it now, not after
+   * the caller has dealt with the answer. libsoup keeps the message a
+   * little longer than we do, so the body is taken off it first. */
+  g_signal_handlers_disconnect_by_data (req->message, req);
+  soup_message_set_request_body (req->message, NULL, NULL, 0);
+  g_clear_object (&req->stream);
+  g_clear_object (&req->message);
+
   g_task_return_pointer (task, g_steal_pointer (&response), (GDestroyNotify)td_http_response_free);
 }
 

@@ -142,9 +142,15 @@ call_cb (GObject      *object,
 
   if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
     {
+      tokens = call->parse ? call->parse (self, data->account, response, &error) : NULL;
+      /* Gone before the result is returned: the caller's callback may run
+       * right away and write the tokens to the keyring, and the answer's
+       * copies of them need not live through that. */
+      g_clear_pointer (&response, td_http_response_free);
+
       if (call->parse == NULL)
         g_task_return_boolean (task, TRUE);
-      else if ((tokens = call->parse (self, data->account, response, &error)))
+      else if (tokens != NULL)
         g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
       else
         g_task_return_error (task, g_steal_pointer (&error));
