@@ -1031,6 +1031,129 @@ test_format_env (void)
     }
 }
 
+/* `list` and the keyring ------------------------------------------------- */
+
+/* The Secret Service SearchItems calls seen on the session bus, by a
+ * monitor connection; its filter runs in GDBus's worker thread. */
+typedef struct
+{
+  GMutex     mutex;
+  GPtrArray *account_ids;  /* the accounts of the test */
+  guint      per_account;  /* searches for one of them */
+  guint      every_account;/* searches of the schema without an account */
+} SearchCount;
+
+static GDBusMessage *
+count_search_cb (GDBusConnection *connection,
+                 GDBusMessage    *message,
+                 gboolean         incoming,
+                 gpointer         user_data)
+{
+  SearchCount *count = user_data;
+  GVariant *body = g_dbus_message_get_body (message);
+  g_autoptr(GVariant) attributes = NULL;
+  const char *schema = NULL;
+  const char *account = NULL;
+
+  if (!incoming || g_strcmp0 (g_dbus_message_get_member (message), "SearchItems") != 0 ||
+      body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(a{ss})")))
+    return message;
+
+  attributes = g_variant_get_child_value (body, 0);
+  g_variant_lookup (attributes, "xdg:schema", "&s", &schema);
+  g_variant_lookup (attributes, "account", "&s", &account);
+
+  g_mutex_lock (&count->mutex);
+  if (g_strcmp0 (schema, SCHEMA_NAME) == 0 && account == NULL)
+    count->every_account++;
+  else if (account != NULL && g_ptr_array_find_with_equal_func (count->account_ids, account,
+                                                                 g_str_equal, NULL))
+    count->per_account++;
+  g_mutex_unlock (&count->mutex);
+
+  return message;
+}
+
+/* `list` reads every account's secrets with one search of the keyring,
+ * not one per account. Other tests share the bus: only searches of this
+ * test's accounts count against it. */
+static void
+test_list_one_search (void)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDBusConnection) monitor = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  SearchCount count = { 0 };
+  const char *rules[] = {
+    "type='method_call',interface='org.freedesktop.Secret.Service',member='SearchItems'",
+    NULL
+  };
+  guint filter;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *user = NULL;
+      g_autofree char *password = NULL;
+      g_autofree char *name = g_strdup_printf ("list-search-%u", i);
+
+      new_user (NULL, &user, &password);
+      add_account ("logware", name, user, password, NULL);
+      g_ptr_array_add (ids, account_id_for (name));
+    }
+
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  monitor = g_dbus_connection_new_for_address_sync (address,
+                                                    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                    NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_mutex_init (&count.mutex);
+  count.account_ids = ids;
+  filter = g_dbus_connection_add_filter (monitor, count_search_cb, &count, NULL);
+  reply = g_dbus_connection_call_sync (monitor, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                                       g_variant_new ("(^asu)", rules, 0), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(Run) r = run (NULL, "list");
+
+    assert_run (r, 0, NULL);
+    for (guint i = 0; i < 4; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("list-search-%u", i);
+
+        g_assert_nonnull (strstr (r->out, name));
+      }
+    g_assert_null (strstr (r->out, "unknown"));
+  }
+
+  /* The monitor sees the calls a moment after the daemon does. */
+  for (guint i = 0; i < 100; i++)
+    {
+      guint seen;
+
+      g_mutex_lock (&count.mutex);
+      seen = count.every_account;
+      g_mutex_unlock (&count.mutex);
+      if (seen > 0)
+        break;
+      g_usleep (20000);
+    }
+
+  g_dbus_connection_remove_filter (monitor, filter);
+  g_dbus_connection_close_sync (monitor, NULL, NULL);
+  g_test_message ("searches of one account: %u, of every account: %u",
+                  count.per_account, count.every_account);
+  g_assert_cmpuint (count.per_account, ==, 0);
+  g_assert_cmpuint (count.every_account, >=, 1);
+  g_mutex_clear (&count.mutex);
+}
+
 /* The in-flight mark ---------------------------------------------------- */
 
 /* The lock file of an account, where the mark is kept. */
@@ -2530,6 +2653,7 @@ main (int   argc,
   add_test ("/cli/token/senmo", test_senmo);
   add_test ("/cli/token/couchdrop-admin-token", test_couchdrop_admin_token);
   add_test ("/cli/accounts/logout-and-remove", test_logout_and_remove);
+  add_test ("/cli/accounts/list-one-search", test_list_one_search);
   add_test ("/cli/password/reset", test_reset_password);
   add_test ("/cli/password/change", test_change_password);
   add_test ("/cli/keyring/locked", test_keyring_locked);
