@@ -448,25 +448,24 @@ td_cli_list (TdCli  *cli,
   manager = td_cli_get_manager (cli);
   n_accounts = g_list_model_get_n_items (G_LIST_MODEL (list));
 
+  /* One keyring search for every account, not one per account. */
+  if (n_accounts > 0)
+    {
+      td_token_manager_load_all_async (manager, G_LIST_MODEL (list), NULL, td_cli_ready_cb, cli);
+      td_token_manager_load_all_finish (manager, td_cli_wait (cli), &keyring_error);
+    }
+
   for (guint i = 0; i < n_accounts; i++)
     {
       g_autoptr(TdAccount) account = g_list_model_get_item (G_LIST_MODEL (list), i);
-      g_autoptr(GError) error = NULL;
-      const char *state = NULL;
+      const char *state = "unknown";
 
-      /* One failing keyring fails them all: ask it once. */
+      /* Only the keyring fails a load of every account; without it, no
+       * state is known. */
       if (keyring_error == NULL)
-        {
-          td_token_manager_load_async (manager, account, NULL, td_cli_ready_cb, cli);
-          if (td_token_manager_load_finish (manager, td_cli_wait (cli), &error))
-            state = td_account_state_to_string (td_account_get_state (account));
-          else if (g_error_matches (error, TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE))
-            keyring_error = g_steal_pointer (&error);
-          else
-            state = td_account_state_to_string (TD_ACCOUNT_STATE_ERROR);
-        }
+        state = td_account_state_to_string (td_account_get_state (account));
 
-      g_ptr_array_add (states, (gpointer) (state ? state : "unknown"));
+      g_ptr_array_add (states, (gpointer) state);
     }
 
   if (json)

@@ -369,41 +369,63 @@ keyring_items (void)
   return keyring_items_full (NULL);
 }
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* Kinds of the items of one account, sorted and joined: "access-token,refresh-token" */
+/* What the keyring holds for one account, sorted and joined, named as the
+ * secrets' kinds: "access-token,refresh-token". The account has one item
+ * at most, of kind "credentials", holding all of them as JSON. */
 static char *
 keyring_kinds (const char *account_id,
                const char *name)
 {
-  g_autoptr(GPtrArray) items = keyring_items ();
+  static const struct { const char *member; const char *kind; } secrets[] = {
+    { "access_token", "access-token" },
+    { "admin_token", "admin-token" },
+    { "password", "password" },
+    { "refresh_token", "refresh-token" },
+  };
+  g_autoptr(SecretService) service = NULL;
+  g_autoptr(GPtrArray) items = keyring_items_full (&service);
   g_autoptr(GPtrArray) kinds = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *label_end = g_strconcat (" for ", name, NULL);
+  guint n_items = 0;
 
   for (guint i = 0; i < items->len; i++)
     {
       SecretItem *item = g_ptr_array_index (items, i);
       g_autoptr(GHashTable) attributes = secret_item_get_attributes (item);
       g_autofree char *label = secret_item_get_label (item);
-      const char *kind = g_hash_table_lookup (attributes, "kind");
+      g_autoptr(JsonParser) parser = NULL;
+      g_autoptr(SecretValue) value = NULL;
+      g_autoptr(GError) error = NULL;
+      JsonObject *object;
 
-      if (g_strcmp0 (g_hash_table_lookup (attributes, "account"), account_id) == 0)
+      if (g_strcmp0 (g_hash_table_lookup (attributes, "account"), account_id) != 0)
         {
-          g_assert_cmpstr (g_hash_table_lookup (attributes, "xdg:schema"), ==, SCHEMA_NAME);
-          g_assert_true (g_str_has_prefix (label, "Token Desk: "));
-          g_assert_true (g_str_has_suffix (label, label_end));
-          g_ptr_array_add (kinds, g_strdup (kind ? kind : "?"));
+          if (g_str_has_suffix (label, label_end))
+            g_error ("a keyring item “%s” has no or another account id", label);
+          continue;
         }
-      else if (g_str_has_suffix (label, label_end))
-        g_error ("a keyring item “%s” has no or another account id", label);
+
+      g_assert_cmpstr (g_hash_table_lookup (attributes, "xdg:schema"), ==, SCHEMA_NAME);
+      g_assert_cmpstr (g_hash_table_lookup (attributes, "kind"), ==, "credentials");
+      g_assert_true (g_str_has_prefix (label, "Token Desk: "));
+      g_assert_true (g_str_has_suffix (label, label_end));
+      n_items++;
+
+      secret_item_load_secret_sync (item, NULL, &error);
+      g_assert_no_error (error);
+      value = secret_item_get_secret (item);
+      parser = json_parser_new ();
+      json_parser_load_from_data (parser, secret_value_get_text (value), -1, &error);
+      g_assert_no_error (error);
+      object = json_node_get_object (json_parser_get_root (parser));
+      for (guint s = 0; s < G_N_ELEMENTS (secrets); s++)
+        if (json_object_get_string_member_with_default (object, secrets[s].member, NULL))
+          g_ptr_array_add (kinds, g_strdup (secrets[s].kind));
     }
 
-  g_ptr_array_sort (kinds, compare_strings);
+  /* One item, replaced whole by each write. */
+  g_assert_cmpuint (n_items, <=, 1);
+
   g_ptr_array_add (kinds, NULL);
   return g_strjoinv (",", (char **) kinds->pdata);
 }
@@ -1851,20 +1873,21 @@ collect_keyring_secrets (void)
       text = secret_value_get_text (value);
       g_assert_nonnull (text);
 
-      /* The access-token item is JSON: each token separately too. */
-      if (g_strcmp0 (g_hash_table_lookup (attributes, "kind"), "access-token") == 0)
-        {
-          JsonObject *object;
+      /* The one item per account is JSON: each secret in it separately. */
+      g_assert_cmpstr (g_hash_table_lookup (attributes, "kind"), ==, "credentials");
+      {
+        static const char * const members[] = {
+          "access_token", "id_token", "refresh_token", "password", "admin_token",
+        };
+        JsonObject *object;
 
-          json_parser_load_from_data (parser, text, -1, &error);
-          g_assert_no_error (error);
-          object = json_node_get_object (json_parser_get_root (parser));
-          remember_secret (json_object_get_string_member (object, "access_token"));
-          if (json_object_get_string_member_with_default (object, "id_token", NULL))
-            remember_secret (json_object_get_string_member (object, "id_token"));
-        }
-      else
-        remember_secret (text);
+        json_parser_load_from_data (parser, text, -1, &error);
+        g_assert_no_error (error);
+        object = json_node_get_object (json_parser_get_root (parser));
+        for (guint m = 0; m < G_N_ELEMENTS (members); m++)
+          if (json_object_get_string_member_with_default (object, members[m], NULL))
+            remember_secret (json_object_get_string_member (object, members[m]));
+      }
     }
 }
 
