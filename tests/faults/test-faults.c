@@ -22,13 +22,20 @@
  * not exist and no duplicate, and a second account beside the first must
  * still hand out a token the vendor accepts.
  *
+ * One more setting kills a plain `tokendesk token cw` while it migrates
+ * the account's items of the older format (one per kind, written here as
+ * that version wrote them) into the one item of today: there nothing may
+ * be lost at all, and after the next renewal no item of the older format
+ * may be left.
+ *
  * Everything runs on a private D-Bus with a gnome-keyring of its own
  * (td_test_bus_start): the keyring setting kills and restarts the daemon,
  * which would break every other test of the session.
  *
  * TD_FAULT_ROUNDS=N spreads N rounds over the settings in the proportions
  * of the issue that asked for this test (150:300:150:60, so 660 reproduces
- * its table); the normal suite runs fewer, the `faults` benchmark all.
+ * its table, and 60 migration rounds on top); the normal suite runs 80,
+ * the `faults` benchmark 660.
  * TD_FAULT_SEED=N repeats the kill moments of an earlier run.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -50,7 +57,7 @@
 #endif
 
 #define DEFAULT_ROUNDS 80
-#define FULL_ROUNDS    660
+#define FULL_ROUNDS    660  /* the issue's table; the migration's 60 come on top */
 #define MIN_ROUNDS     5
 /* Any one tokendesk run: far above its own HTTP (5 s) and keyring (5 s)
  * deadlines, so reaching it means a hang. */
@@ -68,6 +75,7 @@ typedef struct
   guint       kill_min_ms;   /* after the start of tokendesk */
   guint       kill_max_ms;   /* 0: as long as a renewal takes, measured */
   gboolean    kill_keyring;  /* the keyring daemon instead of tokendesk */
+  gboolean    migrate;       /* a plain `token` moving items of the older format */
 } Setting;
 
 static const Setting settings[] = {
@@ -75,13 +83,15 @@ static const Setting settings[] = {
   { "early", "killed 0-%u ms in", 300, 0, 0, 25, FALSE },
   { "latency", "killed 0-%u ms in, vendor taking 150 ms", 150, 150, 0, 300, FALSE },
   { "keyring", "keyring daemon killed 0-%u ms in (a renewal's median)", 60, 0, 0, 0, TRUE },
+  { "migration", "killed 0-%u ms into the migration of one-per-kind items (its median)", 60,
+    0, 0, 0, FALSE, TRUE },
 };
 
 typedef struct
 {
   guint rounds;
-  guint killed;       /* tokendesk (or the keyring) died before the renewal ended */
-  guint finished;     /* the renewal ended before the kill */
+  guint killed;       /* tokendesk (or the keyring) died before tokendesk's end */
+  guint finished;     /* tokendesk ended before the kill */
   guint revoked;      /* a token the vendor rejects, printed with exit 0 */
   guint lost;         /* the refresh token lost: the account needs sign-in */
   guint failures;     /* any other broken promise, described in the log */
@@ -369,6 +379,110 @@ sign_in_again (Account *account,
   return TRUE;
 }
 
+/* The older format ------------------------------------------------------- */
+
+/* Until issue 9 an account's secrets were one keyring item per kind, of
+ * the same schema; the app migrates them on first load. These are written
+ * as that version wrote them, with secret-tool (the secret on its stdin),
+ * after a fresh sign-in at the simulator. */
+#define SCHEMA_NAME "io.github.tokendesk.TokenDesk.Secret"
+
+static void
+delete_items_of (const char *account_id)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) unlocked = NULL;
+  g_autoptr(GVariant) locked = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder attributes;
+  GVariantIter iter;
+  const char *item;
+
+  g_variant_builder_init (&attributes, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_builder_add (&attributes, "{ss}", "account", account_id);
+  reply = g_dbus_connection_call_sync (keyring_bus, "org.freedesktop.secrets",
+                                       "/org/freedesktop/secrets",
+                                       "org.freedesktop.Secret.Service", "SearchItems",
+                                       g_variant_new ("(a{ss})", &attributes),
+                                       G_VARIANT_TYPE ("(aoao)"), G_DBUS_CALL_FLAGS_NONE,
+                                       RUN_TIMEOUT_MS, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@ao@ao)", &unlocked, &locked);
+  g_assert_cmpuint (g_variant_n_children (locked), ==, 0);
+
+  g_variant_iter_init (&iter, unlocked);
+  while (g_variant_iter_next (&iter, "&o", &item))
+    {
+      g_autoptr(GVariant) deleted = NULL;
+
+      deleted = g_dbus_connection_call_sync (keyring_bus, "org.freedesktop.secrets", item,
+                                             "org.freedesktop.Secret.Item", "Delete", NULL,
+                                             G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE,
+                                             RUN_TIMEOUT_MS, NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+store_legacy_item (const char *account_id,
+                   const char *kind,
+                   const char *label,
+                   const char *secret)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus->address, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, "secret-tool", "store",
+                                         "--label", label, "xdg:schema", SCHEMA_NAME,
+                                         "account", account_id, "kind", kind, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, secret, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_error ("secret-tool store failed: %s", err);
+}
+
+/* The target account signed in afresh and stored as the older version
+ * stored it: its refresh token, then its access token with the expiry. */
+static void
+make_legacy_items (void)
+{
+  g_autoptr(TdAccount) account = td_test_account_new (sim, "coverwhale", target.username);
+  g_autoptr(TdTokens) tokens = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *access = NULL;
+  g_autofree char *refresh_label = g_strdup_printf ("Token Desk: refresh token for %s",
+                                                    target.name);
+  g_autofree char *access_label = g_strdup_printf ("Token Desk: access token for %s",
+                                                   target.name);
+
+  tokens = td_test_login (account, target.password, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (tokens->refresh_token);
+
+  access = g_strdup_printf ("{\"access_token\":\"%s\",\"id_token\":null,"
+                            "\"expires_at\":%" G_GINT64_FORMAT "}",
+                            tokens->access_token, tokens->expires_at);
+
+  delete_items_of (target.id);
+  store_legacy_item (target.id, "refresh-token", refresh_label, tokens->refresh_token);
+  store_legacy_item (target.id, "access-token", access_label, access);
+}
+
+/* Kinds of the older format: after a write under the lock, none is left. */
+static gboolean
+is_legacy_kind (const char *kind)
+{
+  return g_strcmp0 (kind, "refresh-token") == 0 || g_strcmp0 (kind, "access-token") == 0 ||
+         g_strcmp0 (kind, "password") == 0 || g_strcmp0 (kind, "admin-token") == 0;
+}
+
 /* The invariants after a round -------------------------------------------- */
 
 /* accounts.ini parses and holds the same accounts, each as it was added. */
@@ -441,10 +555,12 @@ get_secret_property (const char  *object_path,
  * two items have the same attributes (a lookup would find either). Every
  * item of every collection is looked at, not one schema's search: the
  * schema's name is the app's to change. Only attributes are read, over
- * D-Bus, never a secret. n_items: how many items the app has. */
+ * D-Bus, never a secret. n_items: how many items the app has; n_legacy:
+ * how many of them are of the older format. */
 static gboolean
 keyring_clean (GString *problem,
-               guint   *n_items)
+               guint   *n_items,
+               guint   *n_legacy)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GVariant) collections = NULL;
@@ -454,6 +570,7 @@ keyring_clean (GString *problem,
   const char *collection;
 
   *n_items = 0;
+  *n_legacy = 0;
   collections = get_secret_property ("/org/freedesktop/secrets",
                                      "org.freedesktop.Secret.Service", "Collections", &error);
   if (collections == NULL)
@@ -485,6 +602,7 @@ keyring_clean (GString *problem,
           g_autofree char *described = NULL;
           const char *schema = NULL;
           const char *account = NULL;
+          const char *kind = NULL;
 
           attributes = get_secret_property (item, "org.freedesktop.Secret.Item", "Attributes",
                                             &error);
@@ -497,12 +615,15 @@ keyring_clean (GString *problem,
 
           g_variant_lookup (attributes, "xdg:schema", "&s", &schema);
           g_variant_lookup (attributes, "account", "&s", &account);
+          g_variant_lookup (attributes, "kind", "&s", &kind);
           if (schema == NULL || !g_str_has_prefix (schema, APP_ID_PREFIX))
             continue;
 
           /* a{ss} prints sorted as the keyring keeps it; good enough to
            * compare two items of one run. */
           (*n_items)++;
+          if (is_legacy_kind (kind))
+            (*n_legacy)++;
           described = g_variant_print (attributes, FALSE);
           if (g_strcmp0 (account, target.id) != 0 && g_strcmp0 (account, beside.id) != 0)
             {
@@ -539,21 +660,28 @@ compare_uints (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
-/* How long a whole renewal takes here and now, the median of five: the
- * keyring is touched in a few milliseconds of it, so a fixed window would
- * mostly kill the daemon before or after, on a fast or a busy machine. */
+/* How long the setting's command takes here and now, the median of five:
+ * the keyring is touched in a few milliseconds of it, so a fixed window
+ * would mostly kill before or after, on a fast or a busy machine. */
 static guint
-measure_renewal_ms (void)
+measure_ms (const Setting *setting)
 {
   guint ms[5];
 
   for (guint i = 0; i < G_N_ELEMENTS (ms); i++)
     {
-      gint64 start = g_get_monotonic_time ();
-      g_autoptr(Run) run = run_cli (NULL, "token", target.name, "--min-valid", "100000", NULL);
+      g_autoptr(Run) run = NULL;
+      gint64 start;
 
-      g_assert_cmpint (run_status (run), ==, 0);
+      if (setting->migrate)
+        make_legacy_items ();
+      start = g_get_monotonic_time ();
+      if (setting->migrate)
+        run = run_cli (NULL, "token", target.name, NULL);
+      else
+        run = run_cli (NULL, "token", target.name, "--min-valid", "100000", NULL);
       ms[i] = (g_get_monotonic_time () - start) / 1000;
+      g_assert_cmpint (run_status (run), ==, 0);
     }
 
   qsort (ms, G_N_ELEMENTS (ms), sizeof ms[0], compare_uints);
@@ -570,12 +698,15 @@ kill_renewal (const Setting *setting,
               GString       *problem,
               gboolean      *broken)
 {
-  const char *args[] = { "token", target.name, "--min-valid", "100000", "--format", "header",
-                         NULL };
+  const char *renew[] = { "token", target.name, "--min-valid", "100000", "--format", "header",
+                          NULL };
+  const char *migrate[] = { "token", target.name, "--format", "header", NULL };
   g_autoptr(Run) run = NULL;
   gboolean killed;
 
-  run = run_start (NULL, args);
+  if (setting->migrate)
+    make_legacy_items ();
+  run = run_start (NULL, setting->migrate ? migrate : renew);
   g_usleep (delay_ms * 1000);
 
   if (setting->kill_keyring)
@@ -627,6 +758,7 @@ run_round (const Setting *setting,
   guint revoked_before = tally->revoked;
   gboolean lost = FALSE;
   gboolean broken = FALSE;
+  guint legacy_items = 0;
 
   tally->rounds++;
   if (kill_renewal (setting, delay_ms, tally, problem, &broken))
@@ -710,8 +842,17 @@ run_round (const Setting *setting,
   if (!accounts_intact (problem))
     broken = TRUE;
 
-  if (!keyring_clean (problem, &tally->items))
+  if (!keyring_clean (problem, &tally->items, &legacy_items))
     broken = TRUE;
+
+  /* The forced renewal wrote the set under the lock: what the migration
+   * left behind is gone now. */
+  if (setting->migrate && legacy_items != 0)
+    {
+      g_string_append_printf (problem, "%u items of the older format after a renewal; ",
+                              legacy_items);
+      broken = TRUE;
+    }
 
   if (broken)
     tally->failures++;
@@ -748,7 +889,7 @@ test_setting (gconstpointer data)
   td_test_sim_config (sim, config);
 
   if (setting->kill_max_ms == 0)
-    setting_here.kill_max_ms = measure_renewal_ms ();
+    setting_here.kill_max_ms = measure_ms (setting);
   description = g_strdup_printf (setting->description, setting->kill_max_ms);
 
   /* One sequence per setting: a setting run alone (-p) repeats its own. */
@@ -759,7 +900,7 @@ test_setting (gconstpointer data)
 
   td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"latency_ms\":0}");
 
-  g_test_message ("%s (%s): %u rounds (%u killed mid-renewal, %u finished first), "
+  g_test_message ("%s (%s): %u rounds (%u killed before the end, %u finished first), "
                   "%u revoked tokens handed out (must be 0), %u lost refresh tokens, "
                   "%u other failures (must be 0); "
                   "%u keyring items for the 2 accounts", setting->name, description,
@@ -768,9 +909,24 @@ test_setting (gconstpointer data)
 
   g_assert_cmpuint (tally.revoked, ==, 0);
   g_assert_cmpuint (tally.failures, ==, 0);
+  /* No vendor call in it: nothing can be lost but by the app. */
+  if (setting->migrate)
+    g_assert_cmpuint (tally.lost, ==, 0);
 }
 
 /* Setup -------------------------------------------------------------------- */
+
+static GLogFunc test_log_handler;
+
+static void
+drop_debug_cb (const char     *log_domain,
+               GLogLevelFlags  log_level,
+               const char     *message,
+               gpointer        user_data)
+{
+  if ((log_level & G_LOG_LEVEL_MASK) != G_LOG_LEVEL_DEBUG)
+    test_log_handler (log_domain, log_level, message, user_data);
+}
 
 static guint32
 parse_env_uint (const char *name,
@@ -807,8 +963,9 @@ set_up_accounts (void)
   {
     g_autoptr(GString) problem = g_string_new (NULL);
     guint n_items;
+    guint n_legacy;
 
-    if (!keyring_clean (problem, &n_items))
+    if (!keyring_clean (problem, &n_items, &n_legacy))
       g_error ("the keyring is not clean after two sign-ins: %s", problem->str);
     g_assert_cmpuint (n_items, >=, 2);
   }
@@ -832,6 +989,9 @@ main (int   argc,
   td_test_init (&argc, &argv);
   /* Every setting runs and reports its figures, whichever fails. */
   g_test_set_nonfatal_assertions ();
+  /* The migration setting signs in from this process: its providers'
+   * debug lines would bury the figures (GTest's handler shows them all). */
+  test_log_handler = g_log_set_default_handler (drop_debug_cb, NULL);
 
   /* Its own bus and keyring are made below, but its commands must never
    * reach a person's session: run it as the other tests run. */
