@@ -200,7 +200,7 @@ main (int   argc,
   printf ("tokendesk token NAME vs secret-tool lookup, same keyring item, alternating:\n");
   summarize ("tokendesk token", cli_times, &cli_mean);
   summarize ("secret-tool lookup", lookup_times, &lookup_mean);
-  printf ("ratio (mean): %.2f×   target: at most %.1f×   %s\n", cli_mean / lookup_mean,
+  printf ("ratio (mean): %.2f×   target: at most %.2f×   %s\n", cli_mean / lookup_mean,
           TARGET_RATIO, cli_mean / lookup_mean <= TARGET_RATIO ? "met" : "NOT MET");
 
   {

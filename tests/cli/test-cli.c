@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "td-test-util.h"
+#include "td-vendors.h"
 
 #ifndef TOKENDESK_PATH
 #error "TOKENDESK_PATH must name the tokendesk executable"
@@ -1028,6 +1029,318 @@ test_format_env (void)
           g_assert_cmpstr (out, ==, expected);
         }
     }
+}
+
+/* `list` and the keyring ------------------------------------------------- */
+
+/* The Secret Service SearchItems calls seen on the session bus, by a
+ * monitor connection; its filter runs in GDBus's worker thread. */
+typedef struct
+{
+  GMutex     mutex;
+  GPtrArray *account_ids;  /* the accounts of the test */
+  guint      per_account;  /* searches for one of them */
+  guint      every_account;/* searches of the schema without an account */
+} SearchCount;
+
+static GDBusMessage *
+count_search_cb (GDBusConnection *connection,
+                 GDBusMessage    *message,
+                 gboolean         incoming,
+                 gpointer         user_data)
+{
+  SearchCount *count = user_data;
+  GVariant *body = g_dbus_message_get_body (message);
+  g_autoptr(GVariant) attributes = NULL;
+  const char *schema = NULL;
+  const char *account = NULL;
+
+  if (!incoming || g_strcmp0 (g_dbus_message_get_member (message), "SearchItems") != 0 ||
+      body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(a{ss})")))
+    return message;
+
+  attributes = g_variant_get_child_value (body, 0);
+  g_variant_lookup (attributes, "xdg:schema", "&s", &schema);
+  g_variant_lookup (attributes, "account", "&s", &account);
+
+  g_mutex_lock (&count->mutex);
+  if (g_strcmp0 (schema, SCHEMA_NAME) == 0 && account == NULL)
+    count->every_account++;
+  else if (account != NULL && g_ptr_array_find_with_equal_func (count->account_ids, account,
+                                                                 g_str_equal, NULL))
+    count->per_account++;
+  g_mutex_unlock (&count->mutex);
+
+  return message;
+}
+
+/* `list` reads every account's secrets with one search of the keyring,
+ * not one per account. Other tests share the bus: only searches of this
+ * test's accounts count against it. */
+static void
+test_list_one_search (void)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDBusConnection) monitor = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  SearchCount count = { 0 };
+  const char *rules[] = {
+    "type='method_call',interface='org.freedesktop.Secret.Service',member='SearchItems'",
+    NULL
+  };
+  guint filter;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *user = NULL;
+      g_autofree char *password = NULL;
+      g_autofree char *name = g_strdup_printf ("list-search-%u", i);
+
+      new_user (NULL, &user, &password);
+      add_account ("logware", name, user, password, NULL);
+      g_ptr_array_add (ids, account_id_for (name));
+    }
+
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  monitor = g_dbus_connection_new_for_address_sync (address,
+                                                    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                    NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_mutex_init (&count.mutex);
+  count.account_ids = ids;
+  filter = g_dbus_connection_add_filter (monitor, count_search_cb, &count, NULL);
+  reply = g_dbus_connection_call_sync (monitor, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                                       g_variant_new ("(^asu)", rules, 0), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(Run) r = run (NULL, "list");
+
+    assert_run (r, 0, NULL);
+    for (guint i = 0; i < 4; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("list-search-%u", i);
+
+        g_assert_nonnull (strstr (r->out, name));
+      }
+    g_assert_null (strstr (r->out, "unknown"));
+  }
+
+  /* The monitor sees the calls a moment after the daemon does. */
+  for (guint i = 0; i < 100; i++)
+    {
+      guint seen;
+
+      g_mutex_lock (&count.mutex);
+      seen = count.every_account;
+      g_mutex_unlock (&count.mutex);
+      if (seen > 0)
+        break;
+      g_usleep (20000);
+    }
+
+  g_dbus_connection_remove_filter (monitor, filter);
+  g_dbus_connection_close_sync (monitor, NULL, NULL);
+  g_test_message ("searches of one account: %u, of every account: %u",
+                  count.per_account, count.every_account);
+  g_assert_cmpuint (count.per_account, ==, 0);
+  g_assert_cmpuint (count.every_account, >=, 1);
+  g_mutex_clear (&count.mutex);
+}
+
+/* The in-flight mark ---------------------------------------------------- */
+
+/* The lock file of an account, where the mark is kept. */
+static char *
+lock_path_for (const char *account_id)
+{
+  g_autofree char *name = g_strconcat (account_id, ".lock", NULL);
+
+  return g_build_filename (g_getenv ("XDG_RUNTIME_DIR"), "tokendesk", name, NULL);
+}
+
+static gsize
+lock_file_size (const char *account_id)
+{
+  g_autofree char *path = lock_path_for (account_id);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gsize) st.st_size : 0;
+}
+
+/* A member of the account's credentials item. */
+static char *
+stored_secret (const char *account_id,
+               const char *member)
+{
+  g_autoptr(GHashTable) attributes = secret_attributes_build (&(const SecretSchema) {
+      SCHEMA_NAME, SECRET_SCHEMA_NONE,
+      { { "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING } } },
+    "account", account_id, "kind", "credentials", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *object;
+
+  text = secret_password_lookupv_sync (NULL, attributes, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (text);
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+
+  return g_strdup (json_object_get_string_member_with_default (object, member, NULL));
+}
+
+/* What a `tokendesk token` killed after Cover Whale answered and before
+ * the keyring write leaves: the vendor issued new tokens and revoked the
+ * ones in the keyring, and the lock file holds the mark. */
+static void
+kill_renewal_after_vendor (const char *user,
+                           const char *account_id)
+{
+  g_autofree char *refresh = stored_secret (account_id, "refresh_token");
+  g_autoptr(TdAccount) account = td_test_account_new (sim, "coverwhale", user);
+  g_autofree char *lock_path = lock_path_for (account_id);
+  g_autoptr(TdTokens) lost = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (lock_file_size (account_id), ==, 0);
+  g_assert_true (g_file_set_contents (lock_path, "renewal in flight\n", -1, &error));
+  g_assert_no_error (error);
+
+  lost = td_test_refresh (account, refresh, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (lost);
+  remember_secret (lost->access_token);
+  remember_secret (lost->refresh_token);
+}
+
+/* Never the revoked token, whether the account can renew by itself or
+ * needs signing in. */
+static void
+test_interrupted_renewal (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *stale = NULL;
+
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-cut", user, password, NULL);
+  id = account_id_for ("cw-cut");
+  stale = get_token ("cw-cut");
+
+  kill_renewal_after_vendor (user, id);
+  g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", stale), !=, 200);
+
+  /* The stored token still looks valid for an hour; it is not printed,
+   * and the refresh token beside it was revoked with it. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(Run) r = run (NULL, "token", "cw-cut");
+
+      assert_run (r, 1, "ign in again");
+      g_assert_null (strstr (r->out, stale));
+      g_assert_cmpstr (r->out, ==, "");
+    }
+  {
+    g_autoptr(Run) r = run (NULL, "exec", "cw-cut", "--", "true");
+
+    assert_run (r, 1, "ign in again");
+  }
+
+  /* Signing in again stores a good set and clears the mark. */
+  {
+    g_autofree char *input = line (password);
+    g_autoptr(Run) r = run (input, "login", "cw-cut");
+
+    assert_run (r, 0, NULL);
+  }
+  g_assert_cmpuint (lock_file_size (id), ==, 0);
+  assert_token_works ("coverwhale", "cw-cut");
+}
+
+/* With a remembered password the account signs in again by itself. */
+static void
+test_interrupted_renewal_password (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *stale = NULL;
+  g_autofree char *fresh = NULL;
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-cut-pw", user, password, "--remember-password");
+  id = account_id_for ("cw-cut-pw");
+  stale = get_token ("cw-cut-pw");
+
+  kill_renewal_after_vendor (user, id);
+  logins = td_test_sim_count (sim, "coverwhale/authentication");
+
+  fresh = get_token ("cw-cut-pw");
+  g_assert_cmpstr (fresh, !=, stale);
+  g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", fresh), ==, 200);
+  /* The refresh token was refused, the password accepted. */
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/authentication"), ==, logins + 2);
+  g_assert_cmpuint (lock_file_size (id), ==, 0);
+
+  /* And the next one is the keyring's again, without a vendor call. */
+  {
+    g_autofree char *again = get_token ("cw-cut-pw");
+
+    g_assert_cmpstr (again, ==, fresh);
+    g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/authentication"), ==, logins + 2);
+  }
+}
+
+/* The mark is in the lock file while Cover Whale is being asked, and gone
+ * once the answer is stored. */
+static void
+test_renewal_mark (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(Run) r = NULL;
+  const char *args[] = { "token", "cw-mark", "--force", NULL };
+  gint64 deadline;
+
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-mark", user, password, NULL);
+  id = account_id_for ("cw-mark");
+  g_assert_cmpuint (lock_file_size (id), ==, 0);
+
+  td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"latency_ms\":1500}");
+  process = spawn_cli (NULL, args);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (lock_file_size (id) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (5000);
+  g_assert_cmpuint (lock_file_size (id), >, 0);
+  r = finish_cli (process, NULL);
+  td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"latency_ms\":0}");
+
+  assert_run (r, 0, NULL);
+  remember_secret (g_strstrip (r->out));
+  g_assert_cmpuint (lock_file_size (id), ==, 0);
+  {
+    g_autofree char *contents = NULL;
+    g_autofree char *path = lock_path_for (id);
+
+    /* Nothing secret was ever in it: it is empty now, and said so then. */
+    g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "");
+  }
 }
 
 /* Cover Whale rotates the refresh token on every refresh and invalidates
@@ -2304,6 +2617,8 @@ main (int   argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  /* For the vendor calls made behind tokendesk's back. */
+  td_vendors_init ();
 
   /* Against the session's keyring only: never a person's real one. */
   if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
@@ -2332,9 +2647,13 @@ main (int   argc,
   add_test ("/cli/token/rotation-across-processes", test_rotation_across_processes);
   add_test ("/cli/token/ten-concurrent-processes", test_concurrent_renewal);
   add_test ("/cli/token/remembered-password", test_remembered_password);
+  add_test ("/cli/token/interrupted-renewal", test_interrupted_renewal);
+  add_test ("/cli/token/interrupted-renewal-password", test_interrupted_renewal_password);
+  add_test ("/cli/token/renewal-mark", test_renewal_mark);
   add_test ("/cli/token/senmo", test_senmo);
   add_test ("/cli/token/couchdrop-admin-token", test_couchdrop_admin_token);
   add_test ("/cli/accounts/logout-and-remove", test_logout_and_remove);
+  add_test ("/cli/accounts/list-one-search", test_list_one_search);
   add_test ("/cli/password/reset", test_reset_password);
   add_test ("/cli/password/change", test_change_password);
   add_test ("/cli/keyring/locked", test_keyring_locked);
