@@ -1079,13 +1079,74 @@ retrieved_cb (GObject      *object,
     load_complete (task);
 }
 
+/* Reads what the search found: the Secret Service's values were loaded in
+ * one call (secrets_loaded_cb); the portal's items are not SecretItems and
+ * are read the portable way, one retrieval each. */
+static void
+take_items (GTask *task,
+            GList *items)
+{
+  Load *load = g_task_get_task_data (task);
+
+  /* One pending count for this loop, so that no retrieval completing
+   * early can finish the load before every item was looked at. */
+  load->pending = 1;
+
+  for (const GList *l = items; l; l = l->next)
+    {
+      g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (l->data);
+      g_autoptr(SecretValue) value = NULL;
+
+      if (SECRET_IS_ITEM (l->data) && (value = secret_item_get_secret (l->data)) != NULL)
+        {
+          load_take (load, attributes, secret_value_get_text (value));
+          continue;
+        }
+
+      load->pending++;
+      secret_retrievable_retrieve_secret (l->data, g_task_get_cancellable (task),
+                                          retrieved_cb, g_object_ref (task));
+    }
+
+  if (--load->pending == 0)
+    load_complete (task);
+}
+
+typedef struct
+{
+  GTask *task;
+  GList *items;
+} LoadSecrets;
+
+static void
+secrets_loaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  LoadSecrets *loading = user_data;
+  g_autoptr(GTask) task = loading->task;
+  GList *items = loading->items;
+  g_autoptr(GError) error = NULL;
+
+  g_free (loading);
+
+  if (!secret_item_load_secrets_finish (result, &error))
+    g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                          g_task_get_cancellable (task)));
+  else if ((error = check_items (items)) != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    take_items (task, items);
+
+  item_list_free (items);
+}
+
 static void
 searched_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Load *load = g_task_get_task_data (task);
   GList *items;
   g_autoptr(GError) error = NULL;
 
@@ -1104,33 +1165,24 @@ searched_cb (GObject      *object,
       return;
     }
 
-  /* One pending count for this loop, so that no retrieval completing
-   * early can finish the load before every item was looked at. */
-  load->pending = 1;
-
-  for (const GList *l = items; l; l = l->next)
+  /* The Secret Service's values in one call rather than a round trip per
+   * item. Not SECRET_SEARCH_LOAD_SECRETS: libsecret 0.20.5 then loads them
+   * inside its own search callback and asks items whose daemon just died
+   * whether they are locked (a GLib critical) before check_items () could
+   * see it. Here nothing is dispatched between check_items () and the
+   * call, so the items are known alive when it starts. */
+  if (items != NULL && SECRET_IS_ITEM (items->data))
     {
-      g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (l->data);
-      g_autoptr(SecretValue) value = NULL;
+      LoadSecrets *loading = g_new0 (LoadSecrets, 1);
 
-      /* SECRET_SEARCH_LOAD_SECRETS fetched the Secret Service's values in
-       * one call: a retrieval per item would be one more round trip each.
-       * The portal's items are not SecretItems and are read the portable
-       * way. */
-      if (SECRET_IS_ITEM (l->data) && (value = secret_item_get_secret (l->data)) != NULL)
-        {
-          load_take (load, attributes, secret_value_get_text (value));
-          continue;
-        }
-
-      load->pending++;
-      secret_retrievable_retrieve_secret (l->data, g_task_get_cancellable (task),
-                                          retrieved_cb, g_object_ref (task));
+      loading->task = g_steal_pointer (&task);
+      loading->items = items;
+      secret_item_load_secrets (items, g_task_get_cancellable (loading->task),
+                                secrets_loaded_cb, loading);
+      return;
     }
 
-  if (--load->pending == 0)
-    load_complete (task);
-
+  take_items (task, items);
   item_list_free (items);
 }
 
@@ -1142,7 +1194,7 @@ load_search (GTask *task)
   /* One search for every item rather than one lookup per item: a locked
    * keyring prompts once. */
   search_items_async (load->account_id,
-                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
+                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
                       g_task_get_cancellable (task), searched_cb, g_object_ref (task));
 }
 
