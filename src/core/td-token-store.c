@@ -11,6 +11,7 @@
 #include <libsecret/secret.h>
 
 #include "td-error.h"
+#include "td-keyring-backend.h"
 #include "td-token-store.h"
 
 /* Only libsecret's password API (secret_password_*) is used: it is the one
@@ -398,11 +399,26 @@ answered_cb (GObject      *object,
   call_free (call);
 }
 
+/* The call stays alive until its operation ends, which has not started. */
+static void
+backend_opened_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
+  GError *error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    g_task_return_error (inner, error);
+  else
+    call->start (inner);
+}
+
 static void
 call_run (Call *call)
 {
   TdTokenStore *self = call->store;
-  g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
 
   self->in_flight++;
 
@@ -411,7 +427,20 @@ call_run (Call *call)
   g_source_set_static_name (call->deadline, "[td] keyring deadline");
   g_source_attach (call->deadline, g_main_context_get_thread_default ());
 
-  call->start (inner);
+  /* Inside Flatpak the first call opens libsecret's file backend, which
+   * from a busy main loop can miss the portal's answer for good: it is
+   * opened apart first (td-keyring-backend.c), within the call's deadline. */
+  if (!self->answered && td_keyring_backend_is_file ())
+    {
+      td_keyring_backend_open_async (FALSE, call->cancellable, backend_opened_cb, call);
+      return;
+    }
+
+  {
+    g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
+
+    call->start (inner);
+  }
 }
 
 /* The caller's task, and the operation's (call->inner) for the caller to
