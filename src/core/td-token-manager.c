@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-account-lock.h"
+#include "td-keyring-backend.h"
 #include "td-error.h"
 #include "td-provider.h"
 #include "td-token-manager.h"
@@ -472,6 +473,23 @@ loaded_cb (GObject      *object,
 }
 
 static void
+reopened_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    {
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  td_token_store_load_async (renewal->manager->store, renewal->account, NULL, loaded_cb, renewal);
+}
+
+static void
 locked_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
@@ -486,7 +504,10 @@ locked_cb (GObject      *object,
       return;
     }
 
-  td_token_store_load_async (renewal->manager->store, renewal->account, NULL, loaded_cb, renewal);
+  /* Inside Flatpak libsecret reads its keyring file once per process: the
+   * file is read again, or a renewal another process made while we waited
+   * for the lock goes unseen, and its rotated refresh token with it. */
+  td_keyring_backend_open_async (TRUE, NULL, reopened_cb, renewal);
 }
 
 static void
