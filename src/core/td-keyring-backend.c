@@ -27,8 +27,11 @@
  * one made. Once open, libsecret keeps the backend for the whole process
  * and every call in any thread uses it. */
 
-#define ATTEMPT_MS   3000
-#define MAX_ATTEMPTS 3
+/* The first attempt is short, so that a lost answer costs a starting
+ * window one second; each next one waits twice as long, for a keyring
+ * that has to ask its password first. The caller's deadline ends them. */
+#define FIRST_ATTEMPT_MS 1000
+#define MAX_ATTEMPTS     4
 
 gboolean
 td_keyring_backend_is_file (void)
@@ -93,14 +96,15 @@ cancelled_cb (GCancellable *cancellable,
 
 /* TRUE when the attempt ended, with or without an error. */
 static gboolean
-open_once (GCancellable  *cancellable,
+open_once (guint          timeout_ms,
+           GCancellable  *cancellable,
            GError       **error)
 {
   /* Never freed: an attempt left behind may still be answered, into this
    * context, and must find its callback's data there. */
   Attempt *attempt = g_new0 (Attempt, 1);
   GMainContext *context = g_main_context_new ();
-  GSource *timeout = g_timeout_source_new (ATTEMPT_MS);
+  GSource *timeout = g_timeout_source_new (timeout_ms);
   GSource *cancelled = NULL;
 
   g_main_context_push_thread_default (context);
@@ -156,12 +160,12 @@ open_thread (GTask        *task,
   if (reopen)
     secret_service_disconnect ();
 
-  for (guint i = 0; i < MAX_ATTEMPTS; i++)
+  for (guint i = 0, timeout_ms = FIRST_ATTEMPT_MS; i < MAX_ATTEMPTS; i++, timeout_ms *= 2)
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, &error))
         break;
 
-      if (open_once (cancellable, &error))
+      if (open_once (timeout_ms, cancellable, &error))
         {
           if (error == NULL)
             {
@@ -171,7 +175,7 @@ open_thread (GTask        *task,
             }
           break;
         }
-      g_debug ("The Secret portal did not answer within %d ms: asking again", ATTEMPT_MS);
+      g_debug ("The Secret portal did not answer within %u ms: asking again", timeout_ms);
     }
 
   if (error == NULL)
