@@ -981,6 +981,7 @@ typedef struct
   char      *account_id;
   GPtrArray *steps;      /* Step, done in order, stopping at the first failure */
   guint      next;
+  guint      conflicts;
 } Save;
 
 static void
@@ -1026,6 +1027,48 @@ save_add_step (Save         *save,
 
 static void save_next (GTask *task);
 
+/* Inside Flatpak libsecret writes its whole file from what it read, and
+ * refuses ("The file was externally modified") when another process wrote
+ * it meanwhile, say a `tokendesk token` renewing another account: the
+ * file is read again and the step done again on top of it, or the tokens
+ * just renewed would be lost. */
+#define MAX_CONFLICTS 3
+
+static void
+save_reopened_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  save_next (task);
+}
+
+static gboolean
+save_retry_on_conflict (GTask        *task,
+                        const GError *error)
+{
+  Save *save = g_task_get_task_data (task);
+
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG) ||
+      save->conflicts >= MAX_CONFLICTS)
+    return FALSE;
+
+  g_debug ("Account %s: the keyring file changed under us: reading it again", save->account_id);
+  save->conflicts++;
+  save->next--;
+  td_keyring_backend_open_async (TRUE, g_task_get_cancellable (task), save_reopened_cb,
+                                 g_object_ref (task));
+  return TRUE;
+}
+
 static void
 stored_cb (GObject      *object,
            GAsyncResult *result,
@@ -1036,6 +1079,8 @@ stored_cb (GObject      *object,
 
   if (!secret_password_store_finish (result, &error))
     {
+      if (save_retry_on_conflict (task, error))
+        return;
       g_task_return_error (task, map_error (g_steal_pointer (&error),
                                             g_task_get_cancellable (task)));
       return;
@@ -1055,6 +1100,8 @@ step_cleared_cb (GObject      *object,
   /* FALSE without an error: there was nothing to clear. */
   if (!secret_password_clear_finish (result, &error) && error != NULL)
     {
+      if (save_retry_on_conflict (task, error))
+        return;
       g_task_return_error (task, map_error (g_steal_pointer (&error),
                                             g_task_get_cancellable (task)));
       return;
