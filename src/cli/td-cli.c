@@ -498,6 +498,9 @@ td_cli_run (int    argc,
   g_return_val_if_fail (argc >= 2, TD_CLI_EXIT_USAGE);
 
   g_set_prgname ("tokendesk");
+  /* stdout is the token a script reads: GLib would print debug messages
+   * (G_MESSAGES_DEBUG) there, into `$(tokendesk token work)`. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (g_str_equal (argv[1], "help"))
     {

@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-account-lock.h"
+#include "td-keyring-backend.h"
 #include "td-error.h"
 #include "td-provider.h"
 #include "td-token-manager.h"
@@ -832,6 +833,25 @@ loaded_cb (GObject      *object,
 }
 
 static void
+reopened_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    {
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  /* A search rather than the lookup: items of the older format left by an
+   * interrupted migration are seen, and the write removes them. */
+  td_token_store_scan_async (renewal->manager->store, renewal->account, NULL, loaded_cb, renewal);
+}
+
+static void
 locked_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
@@ -848,9 +868,10 @@ locked_cb (GObject      *object,
 
   renewal->interrupted = td_account_lock_is_marked (renewal->lock);
 
-  /* A search rather than the lookup: items of the older format left by an
-   * interrupted migration are seen, and the write removes them. */
-  td_token_store_scan_async (renewal->manager->store, renewal->account, NULL, loaded_cb, renewal);
+  /* Inside Flatpak libsecret reads its keyring file once per process: the
+   * file is read again, or a renewal another process made while we waited
+   * for the lock goes unseen, and its rotated refresh token with it. */
+  td_keyring_backend_open_async (TRUE, NULL, reopened_cb, renewal);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "td-error.h"
+#include "td-keyring-backend.h"
 #include "td-token-store.h"
 
 /* Only libsecret's password API (secret_password_*) is used: it is the one
@@ -463,11 +464,26 @@ answered_cb (GObject      *object,
   call_free (call);
 }
 
+/* The call stays alive until its operation ends, which has not started. */
+static void
+backend_opened_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
+  GError *error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    g_task_return_error (inner, error);
+  else
+    call->start (inner);
+}
+
 static void
 call_run (Call *call)
 {
   TdTokenStore *self = call->store;
-  g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
 
   self->in_flight++;
 
@@ -476,7 +492,20 @@ call_run (Call *call)
   g_source_set_static_name (call->deadline, "[td] keyring deadline");
   g_source_attach (call->deadline, g_main_context_get_thread_default ());
 
-  call->start (inner);
+  /* Inside Flatpak the first call opens libsecret's file backend, which
+   * from a busy main loop can miss the portal's answer for good: it is
+   * opened apart first (td-keyring-backend.c), within the call's deadline. */
+  if (!self->answered && td_keyring_backend_is_file ())
+    {
+      td_keyring_backend_open_async (FALSE, call->cancellable, backend_opened_cb, call);
+      return;
+    }
+
+  {
+    g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
+
+    call->start (inner);
+  }
 }
 
 /* The caller's task, and the operation's (call->inner) for the caller to
@@ -1502,6 +1531,7 @@ typedef struct
   char     *data;     /* serialized secrets, wiped when freed */
   gboolean  legacy;
   guint     pending;
+  guint     conflicts;
 } Save;
 
 static void
@@ -1532,6 +1562,49 @@ legacy_cleared_cb (GObject      *object,
     g_task_return_boolean (task, TRUE);
 }
 
+static void save_start (GTask *task);
+
+/* Inside Flatpak libsecret writes its whole file from what it read, and
+ * refuses ("The file was externally modified") when another process wrote
+ * it meanwhile, say a `tokendesk token` renewing another account: the
+ * file is read again and the write done again on top of it, or the
+ * tokens just renewed would be lost. */
+#define MAX_CONFLICTS 3
+
+static void
+save_reopened_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  save_start (task);
+}
+
+static gboolean
+save_retry_on_conflict (GTask        *task,
+                        const GError *error)
+{
+  Save *save = g_task_get_task_data (task);
+
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG) ||
+      save->conflicts >= MAX_CONFLICTS)
+    return FALSE;
+
+  g_debug ("Account %s: the keyring file changed under us: reading it again", save->account_id);
+  save->conflicts++;
+  td_keyring_backend_open_async (TRUE, g_task_get_cancellable (task), save_reopened_cb,
+                                 g_object_ref (task));
+  return TRUE;
+}
+
 static void
 stored_cb (GObject      *object,
            GAsyncResult *result,
@@ -1541,10 +1614,14 @@ stored_cb (GObject      *object,
   Save *save = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
+  if (!secret_password_store_finish (result, &error) &&
+      save_retry_on_conflict (task, error))
+    return;
+
   /* Not needed any more: wipe it now rather than when the call ends. */
   g_clear_pointer (&save->data, td_secret_free);
 
-  if (!secret_password_store_finish (result, &error))
+  if (error != NULL)
     {
       g_task_return_error (task, map_error (g_steal_pointer (&error),
                                             g_task_get_cancellable (task)));
