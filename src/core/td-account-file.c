@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "td-account-file.h"
+#include "td-account-name.h"
 #include "td-error.h"
 #include "td-provider.h"
 
@@ -96,6 +97,46 @@ parse_granted_lifetime (const char *text,
   return TRUE;
 }
 
+/* GKeyFile merges groups of the same name into one, so a file with two
+ * [id] groups (edited by hand, or two copies pasted together) would load
+ * as one account made of both, and the next save would drop the other.
+ * Look for them in the text itself: a group line is, after leading
+ * blanks, '[' name ']'. Called on text GKeyFile has accepted. */
+static char *
+find_duplicate_group (const char *data,
+                      gsize       length)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *end = data + length;
+  const char *line = data;
+
+  while (line < end)
+    {
+      const char *line_end = memchr (line, '\n', end - line);
+      const char *p = line;
+      const char *close;
+
+      if (line_end == NULL)
+        line_end = end;
+
+      while (p < line_end && g_ascii_isspace (*p))
+        p++;
+
+      if (p < line_end && *p == '[' &&
+          (close = memchr (p + 1, ']', line_end - (p + 1))) != NULL)
+        {
+          char *name = g_strndup (p + 1, close - (p + 1));
+
+          if (!g_hash_table_add (seen, name))
+            return g_strndup (p + 1, close - (p + 1));
+        }
+
+      line = line_end + 1;
+    }
+
+  return NULL;
+}
+
 GKeyFile *
 td_account_file_parse (GBytes      *contents,
                        const char  *where,
@@ -123,9 +164,23 @@ td_account_file_parse (GBytes      *contents,
     return NULL; \
   } G_STMT_END
 
-  if (!g_key_file_load_from_data (key_file, data, length, G_KEY_FILE_KEEP_COMMENTS,
+  /* Comments and every key kept, even translations: what this version
+   * does not know is written back as it was (td_account_file_serialize). */
+  if (!g_key_file_load_from_data (key_file, data, length,
+                                  G_KEY_FILE_KEEP_COMMENTS | G_KEY_FILE_KEEP_TRANSLATIONS,
                                   &local_error))
     DAMAGED ("%s", local_error->message);
+
+  {
+    g_autofree char *duplicate = find_duplicate_group (data, length);
+
+    if (duplicate != NULL)
+      {
+        g_autofree char *shown = td_account_name_dup_printable (duplicate);
+
+        DAMAGED (_("the group [%s] appears twice"), shown);
+      }
+  }
 
   if (!g_key_file_has_group (key_file, MAIN_GROUP))
     DAMAGED (_("it has no [%s] group"), MAIN_GROUP);
@@ -162,6 +217,7 @@ td_account_file_parse (GBytes      *contents,
     {
       const char *id = groups[i];
       g_autofree char *name = NULL;
+      g_autofree char *shown_name = NULL;
       g_autofree char *vendor = NULL;
       g_autofree char *hand_out = NULL;
       TdHandOut hand_out_value;
@@ -169,20 +225,33 @@ td_account_file_parse (GBytes      *contents,
       if (g_strcmp0 (id, MAIN_GROUP) == 0)
         continue;
 
-      name = g_key_file_get_string (key_file, id, "name", NULL);
+      /* The id names the keyring items too, which must be UTF-8. */
+      if (!td_account_file_is_valid_id (id))
+        {
+          g_autofree char *shown = td_account_name_dup_printable (id);
+
+          DAMAGED (_("[%s] is not a valid account id"), shown);
+        }
+
+      name = g_key_file_get_string (key_file, id, "name", &local_error);
       vendor = g_key_file_get_string (key_file, id, "vendor", NULL);
+
+      if (g_error_matches (local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_UNKNOWN_ENCODING))
+        DAMAGED (_("account [%s] has a name that is not valid UTF-8 text"), id);
+      g_clear_error (&local_error);
 
       if (name == NULL || *g_strstrip (name) == '\0')
         DAMAGED (_("account [%s] has no name"), id);
+      shown_name = td_account_name_dup_printable (name);
       if (vendor == NULL || *g_strstrip (vendor) == '\0')
-        DAMAGED (_("account “%s” has no vendor"), name);
+        DAMAGED (_("account “%s” has no vendor"), shown_name);
 
       if (!g_hash_table_add (names, g_utf8_casefold (name, -1)))
-        DAMAGED (_("two accounts are named “%s”"), name);
+        DAMAGED (_("two accounts are named “%s”"), shown_name);
 
       hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
       if (hand_out != NULL && !td_hand_out_from_string (hand_out, &hand_out_value))
-        DAMAGED (_("account “%s” has an unknown hand-out “%s”"), name, hand_out);
+        DAMAGED (_("account “%s” has an unknown hand-out “%s”"), shown_name, hand_out);
 
       for (guint k = 0; k < G_N_ELEMENTS (boolean_keys); k++)
         {
@@ -192,7 +261,7 @@ td_account_file_parse (GBytes      *contents,
             {
               g_key_file_get_boolean (key_file, id, key, &local_error);
               if (local_error != NULL)
-                DAMAGED (_("account “%s”: %s"), name, local_error->message);
+                DAMAGED (_("account “%s”: %s"), shown_name, local_error->message);
             }
         }
 
@@ -201,9 +270,9 @@ td_account_file_parse (GBytes      *contents,
           gint64 lifetime = g_key_file_get_int64 (key_file, id, "assumed-lifetime", &local_error);
 
           if (local_error != NULL)
-            DAMAGED (_("account “%s”: %s"), name, local_error->message);
+            DAMAGED (_("account “%s”: %s"), shown_name, local_error->message);
           if (lifetime < 60 || lifetime > 7 * 24 * 3600)
-            DAMAGED (_("account “%s” has an assumed lifetime out of range"), name);
+            DAMAGED (_("account “%s” has an assumed lifetime out of range"), shown_name);
         }
     }
 
@@ -300,18 +369,35 @@ td_account_file_apply (GKeyFile   *key_file,
 /* Writing ---------------------------------------------------------------- */
 
 GBytes *
-td_account_file_serialize (GListModel *accounts)
+td_account_file_serialize (GListModel *accounts,
+                           GKeyFile   *base)
 {
   g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GHashTable) kept = g_hash_table_new (g_str_hash, g_str_equal);
+  g_auto(GStrv) groups = NULL;
   guint n_accounts;
   char *data;
   gsize length;
 
   g_return_val_if_fail (G_IS_LIST_MODEL (accounts), NULL);
 
-  g_key_file_set_comment (key_file, NULL, NULL,
-                          " Token Desk accounts. No secret is kept here: tokens and passwords"
-                          "\n are in the keyring, under the account's id.", NULL);
+  /* On top of the file as read: a newer minor version may have added keys,
+   * and people add comments; both survive a save by this one. A copy, so
+   * that base stays what was read should this write fail. */
+  if (base != NULL)
+    {
+      g_autofree char *base_data = g_key_file_to_data (base, &length, NULL);
+
+      if (!g_key_file_load_from_data (key_file, base_data, length,
+                                      G_KEY_FILE_KEEP_COMMENTS | G_KEY_FILE_KEEP_TRANSLATIONS,
+                                      NULL))
+        g_assert_not_reached ();
+    }
+
+  if (!g_key_file_has_group (key_file, MAIN_GROUP))
+    g_key_file_set_comment (key_file, NULL, NULL,
+                            " Token Desk accounts. No secret is kept here: tokens and passwords"
+                            "\n are in the keyring, under the account's id.", NULL);
   g_key_file_set_integer (key_file, MAIN_GROUP, "version", TD_ACCOUNT_FILE_VERSION);
 
   n_accounts = g_list_model_get_n_items (accounts);
@@ -320,12 +406,18 @@ td_account_file_serialize (GListModel *accounts)
       g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
       const char *id = td_account_get_id (account);
 
+      g_hash_table_add (kept, (gpointer) id);
+
       g_key_file_set_string (key_file, id, "name", td_account_get_display_name (account));
       g_key_file_set_string (key_file, id, "vendor", td_account_get_vendor (account));
       if (td_account_get_username (account) != NULL)
         g_key_file_set_string (key_file, id, "username", td_account_get_username (account));
+      else
+        g_key_file_remove_key (key_file, id, "username", NULL);
       if (td_account_get_endpoint (account) != NULL)
         g_key_file_set_string (key_file, id, "endpoint", td_account_get_endpoint (account));
+      else
+        g_key_file_remove_key (key_file, id, "endpoint", NULL);
       g_key_file_set_string (key_file, id, "hand-out",
                              td_hand_out_to_string (td_account_get_hand_out (account)));
       g_key_file_set_boolean (key_file, id, "remember-password",
@@ -341,7 +433,15 @@ td_account_file_serialize (GListModel *accounts)
       else if (td_account_get_granted_lifetime (account) != 0)
         g_key_file_set_int64 (key_file, id, "granted-lifetime",
                               td_account_get_granted_lifetime (account));
+      else
+        g_key_file_remove_key (key_file, id, "granted-lifetime", NULL);
     }
+
+  /* The accounts removed since the file was read. */
+  groups = g_key_file_get_groups (key_file, NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    if (g_strcmp0 (groups[i], MAIN_GROUP) != 0 && !g_hash_table_contains (kept, groups[i]))
+      g_key_file_remove_group (key_file, groups[i], NULL);
 
   data = g_key_file_to_data (key_file, &length, NULL);
 

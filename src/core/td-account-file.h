@@ -38,8 +38,12 @@ void       td_account_file_apply         (GKeyFile      *key_file,
                                           const char    *id,
                                           TdAccount     *account);
 
-/* The file's contents for a list model of TdAccount. */
-GBytes    *td_account_file_serialize     (GListModel    *accounts);
+/* The file's contents for a list model of TdAccount, written over base
+ * (the key file last read, or NULL): its comments, and the keys and
+ * groups this version does not know, are kept; the groups of accounts
+ * no longer in the list are dropped. */
+GBytes    *td_account_file_serialize     (GListModel    *accounts,
+                                          GKeyFile      *base);
 
 /* Blocking. Replaces path atomically with contents, readable by the user
  * only; with must_be_absent, fails instead when path exists. */

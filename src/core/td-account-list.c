@@ -10,6 +10,7 @@
 
 #include "td-account-file.h"
 #include "td-account-list.h"
+#include "td-account-name.h"
 #include "td-error.h"
 
 struct _TdAccountList
@@ -18,6 +19,8 @@ struct _TdAccountList
 
   GFile     *file;
   GPtrArray *accounts;   /* TdAccount, in file order */
+  GHashTable *by_id;     /* id → TdAccount of accounts, borrowed */
+  GKeyFile  *key_file;   /* as last read: what this version does not know is kept from it */
 
   gboolean   loaded;     /* a load succeeded, or found no file */
   gboolean   read_only;  /* the last load failed: never write over that file */
@@ -76,6 +79,8 @@ td_account_list_dispose (GObject *object)
 {
   TdAccountList *self = (TdAccountList *)object;
 
+  if (self->by_id != NULL)
+    g_hash_table_remove_all (self->by_id);
   if (self->accounts != NULL)
     g_ptr_array_set_size (self->accounts, 0);
 
@@ -89,6 +94,8 @@ td_account_list_finalize (GObject *object)
 
   g_clear_object (&self->file);
   g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  g_clear_pointer (&self->by_id, g_hash_table_unref);
+  g_clear_pointer (&self->key_file, g_key_file_unref);
   g_clear_pointer (&self->queued, g_ptr_array_unref);
 
   G_OBJECT_CLASS (td_account_list_parent_class)->finalize (object);
@@ -134,6 +141,8 @@ static void
 td_account_list_init (TdAccountList *self)
 {
   self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  /* Keyed by the account's own id string: an id never changes. */
+  self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   self->queued = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
@@ -213,15 +222,9 @@ td_account_list_find_by_id (TdAccountList *self,
   g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), NULL);
   g_return_val_if_fail (id != NULL, NULL);
 
-  for (guint i = 0; i < self->accounts->len; i++)
-    {
-      TdAccount *account = g_ptr_array_index (self->accounts, i);
-
-      if (g_strcmp0 (td_account_get_id (account), id) == 0)
-        return account;
-    }
-
-  return NULL;
+  /* A lookup, not a walk: loading calls this for every account in the
+   * file, which made reading 100,000 accounts quadratic. */
+  return g_hash_table_lookup (self->by_id, id);
 }
 
 TdAccount *
@@ -270,6 +273,9 @@ td_account_list_add (TdAccountList  *self,
       return FALSE;
     }
 
+  if (!td_account_name_check (name, error))
+    return FALSE;
+
   if (!td_account_file_is_valid_id (td_account_get_id (account)) ||
       td_account_list_find_by_id (self, td_account_get_id (account)) != NULL)
     {
@@ -286,6 +292,7 @@ td_account_list_add (TdAccountList  *self,
     }
 
   g_ptr_array_add (self->accounts, g_object_ref (account));
+  g_hash_table_insert (self->by_id, (gpointer) td_account_get_id (account), account);
   g_list_model_items_changed (G_LIST_MODEL (self), self->accounts->len - 1, 0, 1);
 
   return TRUE;
@@ -303,6 +310,7 @@ td_account_list_remove (TdAccountList *self,
   if (!g_ptr_array_find (self->accounts, account, &position))
     return;
 
+  g_hash_table_remove (self->by_id, td_account_get_id (account));
   g_ptr_array_remove_index (self->accounts, position);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
 }
@@ -346,6 +354,13 @@ merge_key_file (TdAccountList *self,
   old_len = self->accounts->len;
   g_ptr_array_unref (self->accounts);
   self->accounts = g_steal_pointer (&accounts);
+  g_hash_table_remove_all (self->by_id);
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      TdAccount *account = g_ptr_array_index (self->accounts, i);
+
+      g_hash_table_insert (self->by_id, (gpointer) td_account_get_id (account), account);
+    }
   g_list_model_items_changed (G_LIST_MODEL (self), 0, old_len, self->accounts->len);
 }
 
@@ -381,6 +396,8 @@ finish_load (TdAccountList  *self,
     }
 
   merge_key_file (self, key_file);
+  g_clear_pointer (&self->key_file, g_key_file_unref);
+  self->key_file = g_key_file_ref (key_file);
   self->loaded = TRUE;
   set_read_only (self, FALSE);
 
@@ -496,7 +513,7 @@ prepare_write (TdAccountList  *self,
 
   write = g_new0 (Write, 1);
   write->path = g_steal_pointer (&path);
-  write->contents = td_account_file_serialize (G_LIST_MODEL (self));
+  write->contents = td_account_file_serialize (G_LIST_MODEL (self), self->key_file);
   write->check_absent = !self->loaded;
 
   return write;
