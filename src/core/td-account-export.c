@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "td-account-export.h"
+#include "td-account-name.h"
 #include "td-error.h"
 #include "td-provider.h"
 
@@ -247,6 +248,8 @@ parse_account (JsonNode  *node,
       return NULL;
     }
   name = g_strstrip (g_strdup (name_member));
+  if (!td_account_name_check (name, error))
+    return NULL;
 
   if (is_blank (vendor))
     {
@@ -394,7 +397,11 @@ td_account_export_parse (GBytes      *contents,
 
           /* Translators: "account 2 (“Work”): it has no vendor" */
           if (!is_blank (entry_name))
-            UNUSABLE (_("account %u (“%s”): %s"), i + 1, entry_name, local_error->message);
+            {
+              g_autofree char *shown = td_account_name_dup_printable (entry_name);
+
+              UNUSABLE (_("account %u (“%s”): %s"), i + 1, shown, local_error->message);
+            }
           else
             UNUSABLE (_("account %u: %s"), i + 1, local_error->message);
         }

@@ -2228,6 +2228,160 @@ test_edit (void)
   }
 }
 
+/* What people type: a mistyped command, names that would spoof `list`. */
+static void
+test_mistyped_command (void)
+{
+  g_autoptr(Run) r = run (NULL, "tokne", "work");
+  g_autoptr(Run) far = run (NULL, "frobnicate");
+
+  assert_run (r, 2, "unknown command “tokne”");
+  g_assert_nonnull (strstr (r->err, "“token”"));
+  g_assert_null (strstr (r->err, "CRITICAL"));
+  g_assert_cmpstr (r->out, ==, "");
+  assert_run (far, 2, "unknown command “frobnicate”");
+}
+
+/* stdout is for tokens and JSON: G_MESSAGES_DEBUG=all must not mix in. */
+static void
+test_debug_not_on_stdout (void)
+{
+  g_autofree char *dir = g_build_filename (config_home, "debug-stdout", NULL);
+  g_autofree char *file_dir = g_build_filename (dir, "tokendesk", NULL);
+  g_autofree char *path = g_build_filename (file_dir, "accounts.ini", NULL);
+  const char *env[] = { "XDG_CONFIG_HOME", dir, "G_MESSAGES_DEBUG", "all", NULL };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (file_dir, 0700), ==, 0);
+  g_file_set_contents (path, "[TokenDesk]\nversion=1\n", -1, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "vendors", "--json", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    g_assert_cmpint (r->status, ==, 0);
+    json_parser_load_from_data (parser, r->out, -1, &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", "--json", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    /* The keyring is asked: its debug messages are there, on stderr. */
+    g_assert_nonnull (strstr (r->err, "DEBUG"));
+    json_parser_load_from_data (parser, r->out, -1, &error);
+    g_assert_no_error (error);
+  }
+
+  g_unlink (path);
+  g_rmdir (file_dir);
+  g_rmdir (dir);
+}
+
+static void
+test_account_names (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  g_autofree char *import_path = g_build_filename (config_home, "spoof-import.json", NULL);
+  g_autofree char *dir = g_build_filename (config_home, "spoofed", NULL);
+  g_autofree char *file_dir = g_build_filename (dir, "tokendesk", NULL);
+  g_autofree char *path = g_build_filename (file_dir, "accounts.ini", NULL);
+  const char *env[] = { "XDG_CONFIG_HOME", dir, NULL };
+  g_autoptr(GError) error = NULL;
+  const struct {
+    const char *name;
+    const char *in_stderr;
+  } refused[] = {
+    { "nm-\xff\xfe", "UTF-8" },
+    { "nm-two\nlines", "U+000A" },
+    { "nm-esc\x1b[2J", "U+001B" },
+    { "nm-admin\xe2\x80\xae" "krow", "U+202E" },
+    { "nm-\xe2\x81\xa6" "isolate", "U+2066" },
+  };
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  /* Refused before a password is asked or anything stored. */
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(Run) r = run (input, "add", "logware", refused[i].name, "--username", user,
+                              "--endpoint", base);
+
+      assert_run (r, 2, refused[i].in_stderr);
+      g_assert_null (strstr (r->err, "CRITICAL"));
+    }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins);
+
+  /* Every other command still works (an invalid name used to break the file). */
+  add_account ("logware", "nm-ok", user, password, NULL);
+  {
+    g_autoptr(Run) l = run (NULL, "list");
+
+    assert_run (l, 0, NULL);
+    g_assert_nonnull (strstr (l->out, "nm-ok"));
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(Run) r = run (NULL, "edit", "nm-ok", "--name", refused[i].name);
+
+      /* GOption converts option values to UTF-8 first and refuses what is not. */
+      g_assert_cmpint (r->status, ==, 2);
+      if (i > 0)
+        assert_run (r, 2, refused[i].in_stderr);
+    }
+  assert_ini (config_home, "nm-ok", "name", "nm-ok");
+
+  /* import checks the whole file first: nothing is added. */
+  g_file_set_contents (import_path,
+                       "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+                       "{\"name\":\"nm-fine\",\"vendor\":\"logware\",\"username\":\"u\"},"
+                       "{\"name\":\"nm-\\u202egnp.exe\",\"vendor\":\"logware\","
+                       "\"username\":\"u\"}]}", -1, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(Run) r = run (NULL, "import", import_path);
+    g_autofree char *id = NULL;
+
+    assert_run (r, 2, "U+202E");
+    /* The message names the account, escaped. */
+    g_assert_nonnull (strstr (r->err, "nm-\\u202Egnp.exe"));
+    g_assert_null (strstr (r->err, "\xe2\x80\xae"));
+    id = account_id_for ("nm-fine");
+    g_assert_null (id);
+  }
+  g_unlink (import_path);
+
+  /* Names in a file from before: listed escaped, never raw. */
+  g_assert_cmpint (g_mkdir_with_parents (file_dir, 0700), ==, 0);
+  g_file_set_contents (path,
+                       "[TokenDesk]\nversion=1\n\n"
+                       "[0b8e6a9c-0000-4000-8000-000000000001]\n"
+                       "name=admin\xe2\x80\xae" "krow\\nfake line\nvendor=logware\nusername=u\n",
+                       -1, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", NULL);
+    g_auto(GStrv) lines = g_strsplit (r->out, "\n", -1);
+
+    g_assert_nonnull (strstr (r->out, "admin\\u202Ekrow\\u000Afake line"));
+    g_assert_null (strstr (r->out, "\xe2\x80\xae"));
+    /* The heading and one line. */
+    g_assert_cmpuint (g_strv_length (lines), <=, 3);
+  }
+
+  g_unlink (path);
+  g_rmdir (file_dir);
+  g_rmdir (dir);
+}
+
 static void
 test_scan_for_secrets (void)
 {
@@ -2321,6 +2475,9 @@ main (int   argc,
   add_test ("/cli/accounts/export-import", test_export_import);
   add_test ("/cli/accounts/edit", test_edit);
   add_test ("/cli/secrets/not-in-debug-output", test_no_secret_in_debug_output);
+  add_test ("/cli/usage/mistyped-command", test_mistyped_command);
+  add_test ("/cli/usage/debug-not-on-stdout", test_debug_not_on_stdout);
+  add_test ("/cli/accounts/names", test_account_names);
   /* Last (GTest runs suites in the order they were created): it checks
    * what all the others left behind. */
   add_test ("/cli/secrets/not-in-any-file", test_scan_for_secrets);
