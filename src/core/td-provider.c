@@ -308,6 +308,30 @@ td_provider_validate_url (const char  *url,
 
   g_return_val_if_fail (url != NULL, FALSE);
 
+  /* Checked before anything echoes the address: a newline or a bidi
+   * override would rewrite what the terminal or the window shows. */
+  if (!g_utf8_validate (url, -1, NULL))
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT,
+                           _("The address is not valid UTF-8 text"));
+      return FALSE;
+    }
+  for (const char *p = url; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT ||
+          g_unichar_type (c) == G_UNICODE_LINE_SEPARATOR ||
+          g_unichar_type (c) == G_UNICODE_PARAGRAPH_SEPARATOR)
+        {
+          g_autofree char *code = g_strdup_printf ("U+%04X", c);
+
+          g_set_error (error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT,
+                       _("The address contains a control or invisible character (%s)"), code);
+          return FALSE;
+        }
+    }
+
   uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
   if (uri == NULL)
     {
@@ -318,6 +342,17 @@ td_provider_validate_url (const char  *url,
 
   scheme = g_uri_get_scheme (uri);
   host = g_uri_get_host (uri);
+
+  /* user:password@ would be kept in accounts.ini and printed by `list
+   * --json`; the username has its own field and the password belongs in
+   * the keyring. The address is not repeated: it holds the password. */
+  if (g_uri_get_userinfo (uri) != NULL)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT,
+                           _("The address contains a username or password (user:password@): "
+                             "remove it, Token Desk asks for them separately"));
+      return FALSE;
+    }
 
   if (host == NULL || *host == '\0')
     {
@@ -336,7 +371,9 @@ td_provider_validate_url (const char  *url,
       if (is_loopback_host (host))
         return TRUE;
 
-      g_set_error (error, TD_ERROR, TD_ERROR_INSECURE,
+      /* The same refusal, and exit status, whether the address is typed
+       * (add, edit) or read from the account file (token). */
+      g_set_error (error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT,
                    _("“%s” is not a secure address: use https://"), url);
       return FALSE;
     }

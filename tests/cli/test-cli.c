@@ -2382,6 +2382,89 @@ test_account_names (void)
   g_rmdir (dir);
 }
 
+/* Addresses: no credentials in them, no control characters, and the
+ * insecure-address refusal has one exit status wherever it is found. */
+static void
+test_endpoints (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  g_autofree char *with_password = NULL;
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  /* http://127.0.0.1:PORT/… → http://alice:PASSWORD@127.0.0.1:PORT/… */
+  with_password = g_strdup_printf ("http://%s:%s@%s", user, password, base + strlen ("http://"));
+  {
+    g_autoptr(Run) r = run (input, "add", "logware", "ep-cred", "--username", user,
+                            "--endpoint", with_password);
+    g_autoptr(Run) l = run (NULL, "list", "--json");
+
+    assert_run (r, 2, "username or password");
+    g_assert_null (strstr (r->err, password));
+    g_assert_null (strstr (l->out, password));
+    g_assert_null (strstr (l->out, "ep-cred"));
+  }
+  {
+    g_autofree char *newline = g_strconcat (base, "\nX-Injected: 1", NULL);
+    g_autoptr(Run) r = run (input, "add", "logware", "ep-ctl", "--username", user,
+                            "--endpoint", newline);
+
+    assert_run (r, 2, "U+000A");
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins);
+
+  /* A remembered password: token --force then signs in at the address. */
+  add_account ("logware", "ep-ok", user, password, "--remember-password");
+  {
+    g_autoptr(Run) r = run (NULL, "edit", "ep-ok", "--endpoint", with_password);
+
+    assert_run (r, 2, "username or password");
+    assert_ini (config_home, "ep-ok", "endpoint", base);
+  }
+
+  /* The same insecure address: refused by add, and by token when the
+   * account file says so (edited by hand), with the same status. */
+  {
+    g_autoptr(Run) add = run (input, "add", "logware", "ep-http", "--username", user,
+                              "--endpoint", "http://example.com/logware");
+    g_autofree char *path = g_build_filename (config_home, "tokendesk", "accounts.ini", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *edited = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(Run) token = NULL;
+
+    assert_run (add, 2, "https://");
+
+    g_file_get_contents (path, &contents, NULL, &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr(GKeyFile) key_file = g_key_file_new ();
+      g_autofree char *id = account_id_for ("ep-ok");
+
+      g_key_file_load_from_data (key_file, contents, -1, G_KEY_FILE_KEEP_COMMENTS, &error);
+      g_assert_no_error (error);
+      g_key_file_set_string (key_file, id, "endpoint", "http://example.com/logware");
+      edited = g_key_file_to_data (key_file, NULL, NULL);
+    }
+    g_file_set_contents (path, edited, -1, &error);
+    g_assert_no_error (error);
+
+    token = run (NULL, "token", "ep-ok", "--force");
+    assert_run (token, add->status, "https://");
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "remove", "ep-ok");
+
+    assert_run (r, 0, NULL);
+  }
+}
+
 static void
 test_scan_for_secrets (void)
 {
@@ -2478,6 +2561,7 @@ main (int   argc,
   add_test ("/cli/usage/mistyped-command", test_mistyped_command);
   add_test ("/cli/usage/debug-not-on-stdout", test_debug_not_on_stdout);
   add_test ("/cli/accounts/names", test_account_names);
+  add_test ("/cli/accounts/endpoints", test_endpoints);
   /* Last (GTest runs suites in the order they were created): it checks
    * what all the others left behind. */
   add_test ("/cli/secrets/not-in-any-file", test_scan_for_secrets);
