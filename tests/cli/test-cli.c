@@ -2465,6 +2465,73 @@ test_endpoints (void)
   }
 }
 
+/* A vendor whose tokens are expired when they arrive, one whose clock is
+ * two hours ahead of ours. */
+static void
+test_vendor_clock (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "senmo");
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+
+  td_test_sim_config (sim, "{\"vendor\":\"senmo\",\"lifetime_s\":-600}");
+  {
+    g_autoptr(Run) r = run (input, "add", "senmo", "clk-expired", "--username", user,
+                            "--endpoint", base);
+
+    assert_run (r, 3, "already expired");
+    g_assert_nonnull (strstr (r->err, "clock"));
+    g_assert_null (strstr (r->err, "CRITICAL"));
+  }
+
+  td_test_sim_config (sim, "{\"vendor\":\"senmo\",\"lifetime_s\":3600,"
+                           "\"clock_skew_s\":7200}");
+  {
+    g_autoptr(Run) r = run (input, "add", "senmo", "clk-skewed", "--username", user,
+                            "--endpoint", base);
+    g_autoptr(Run) l = run (NULL, "list", "--json");
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDateTime) expected = NULL;
+    g_autofree char *expected_text = NULL;
+    g_autofree char *next_text = NULL;
+    JsonArray *accounts;
+
+    assert_run (r, 0, NULL);
+    /* Said on stderr, beside the answer. */
+    g_assert_nonnull (strstr (r->err, "7200 s behind"));
+
+    /* The expiry is on this computer's clock: an hour from now, not three. */
+    assert_run (l, 0, NULL);
+    json_parser_load_from_data (parser, l->out, -1, &error);
+    g_assert_no_error (error);
+    accounts = json_node_get_array (json_parser_get_root (parser));
+    expected = g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC + 3600);
+    expected_text = g_date_time_format (expected, "%Y-%m-%dT%H:%M");
+    {
+      g_autoptr(GDateTime) next = g_date_time_add_minutes (expected, 1);
+
+      next_text = g_date_time_format (next, "%Y-%m-%dT%H:%M");
+    }
+    for (guint i = 0; i < json_array_get_length (accounts); i++)
+      {
+        JsonObject *a = json_array_get_object_element (accounts, i);
+        const char *expires;
+
+        if (!g_str_equal (json_object_get_string_member (a, "name"), "clk-skewed"))
+          continue;
+        expires = json_object_get_string_member (a, "expires_at");
+        if (!g_str_has_prefix (expires, expected_text) && !g_str_has_prefix (expires, next_text))
+          g_error ("expected an expiry at %s, got %s", expected_text, expires);
+      }
+    assert_token_works ("senmo", "clk-skewed");
+  }
+}
+
 static void
 test_scan_for_secrets (void)
 {
@@ -2562,6 +2629,7 @@ main (int   argc,
   add_test ("/cli/usage/debug-not-on-stdout", test_debug_not_on_stdout);
   add_test ("/cli/accounts/names", test_account_names);
   add_test ("/cli/accounts/endpoints", test_endpoints);
+  add_test ("/cli/token/vendor-clock", test_vendor_clock);
   /* Last (GTest runs suites in the order they were created): it checks
    * what all the others left behind. */
   add_test ("/cli/secrets/not-in-any-file", test_scan_for_secrets);
