@@ -39,11 +39,14 @@ void       td_account_file_apply         (GKeyFile      *key_file,
                                           TdAccount     *account);
 
 /* The file's contents for a list model of TdAccount, written over base
- * (the key file last read, or NULL): its comments, and the keys and
- * groups this version does not know, are kept; the groups of accounts
- * no longer in the list are dropped. */
+ * (the key file last read, or NULL), which is changed to match: its
+ * comments, and the keys and groups this version does not know, are
+ * kept; the groups of accounts no longer in the list are dropped. With
+ * base, changed (a set of TdAccount, or NULL for all) says whose
+ * settings base may not have: the others are left as they are in it. */
 GBytes    *td_account_file_serialize     (GListModel    *accounts,
-                                          GKeyFile      *base);
+                                          GKeyFile      *base,
+                                          GHashTable    *changed);
 
 /* Blocking. Replaces path atomically with contents, readable by the user
  * only; with must_be_absent, fails instead when path exists. */
