@@ -23,6 +23,7 @@ struct _TdAccountList
   GKeyFile  *key_file;   /* as last read: what this version does not know is kept from it */
   GBytes    *contents;   /* the file as last read or written by load_sync/save, or NULL */
   GHashTable *changed;   /* TdAccount (borrowed) whose settings key_file does not have yet */
+  GPtrArray *removed;    /* ids of the accounts removed since key_file was read or saved */
 
   gboolean   loaded;     /* a load succeeded, or found no file */
   gboolean   read_only;  /* the last load failed: never write over that file */
@@ -129,6 +130,7 @@ td_account_list_finalize (GObject *object)
   g_clear_pointer (&self->key_file, g_key_file_unref);
   g_clear_pointer (&self->contents, g_bytes_unref);
   g_clear_pointer (&self->changed, g_hash_table_unref);
+  g_clear_pointer (&self->removed, g_ptr_array_unref);
   g_clear_pointer (&self->queued, g_ptr_array_unref);
 
   G_OBJECT_CLASS (td_account_list_parent_class)->finalize (object);
@@ -177,6 +179,7 @@ td_account_list_init (TdAccountList *self)
   /* Keyed by the account's own id string: an id never changes. */
   self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   self->changed = g_hash_table_new (NULL, NULL);
+  self->removed = g_ptr_array_new_with_free_func (g_free);
   self->queued = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
@@ -347,6 +350,7 @@ td_account_list_remove (TdAccountList *self,
     return;
 
   g_hash_table_remove (self->by_id, td_account_get_id (account));
+  g_ptr_array_add (self->removed, g_strdup (td_account_get_id (account)));
   unwatch_account (self, account);
   g_ptr_array_remove_index (self->accounts, position);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
@@ -355,18 +359,18 @@ td_account_list_remove (TdAccountList *self,
 /* Loading ---------------------------------------------------------------- */
 
 static void
-merge_key_file (TdAccountList *self,
-                GKeyFile      *key_file)
+merge_entries (TdAccountList *self,
+               GPtrArray     *entries)
 {
-  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
-  g_auto(GStrv) ids = td_account_file_get_ids (key_file);
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_full (entries->len, g_object_unref);
   gboolean same = TRUE;
   guint old_len;
 
-  for (guint i = 0; ids[i] != NULL; i++)
+  for (guint i = 0; i < entries->len; i++)
     {
-      const char *id = ids[i];
-      g_autofree char *vendor = td_account_file_dup_vendor (key_file, id);
+      TdAccountFileEntry *entry = g_ptr_array_index (entries, i);
+      const char *id = td_account_file_entry_get_id (entry);
+      const char *vendor = td_account_file_entry_get_vendor (entry);
       TdAccount *account;
 
       account = td_account_list_find_by_id (self, id);
@@ -377,7 +381,7 @@ merge_key_file (TdAccountList *self,
       else
         account = td_account_new (id, vendor);
 
-      td_account_file_apply (key_file, id, account);
+      td_account_file_entry_apply (entry, account);
       g_ptr_array_add (accounts, account);
     }
 
@@ -416,6 +420,7 @@ merge_key_file (TdAccountList *self,
 
   /* Every account is now as the file says. */
   g_hash_table_remove_all (self->changed);
+  g_ptr_array_set_size (self->removed, 0);
 }
 
 static void
@@ -437,9 +442,12 @@ load_thread (GTask        *task,
 static gboolean
 finish_load (TdAccountList  *self,
              GKeyFile       *key_file,
+             GPtrArray      *entries,
              GBytes         *contents,
              GError        **error)
 {
+  g_autoptr(GPtrArray) read_entries = NULL;
+
   if (key_file == NULL)
     {
       if (!g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -450,7 +458,9 @@ finish_load (TdAccountList  *self,
       return FALSE;
     }
 
-  merge_key_file (self, key_file);
+  if (entries == NULL)
+    entries = read_entries = td_account_file_get_entries (key_file);
+  merge_entries (self, entries);
   g_clear_pointer (&self->key_file, g_key_file_unref);
   self->key_file = g_key_file_ref (key_file);
   g_clear_pointer (&self->contents, g_bytes_unref);
@@ -490,7 +500,7 @@ td_account_list_load_finish (TdAccountList  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   key_file = g_task_propagate_pointer (G_TASK (result), &local_error);
-  if (!finish_load (self, key_file, NULL, &local_error))
+  if (!finish_load (self, key_file, NULL, NULL, &local_error))
     {
       g_propagate_error (error, local_error);
       return FALSE;
@@ -506,6 +516,7 @@ td_account_list_load_sync (TdAccountList  *self,
 {
   g_autoptr(GKeyFile) key_file = NULL;
   g_autoptr(GBytes) contents = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
   GError *local_error = NULL;
 
   g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
@@ -523,12 +534,12 @@ td_account_list_load_sync (TdAccountList  *self,
     {
       g_autofree char *where = g_file_get_parse_name (self->file);
 
-      key_file = td_account_file_parse (contents, where, &local_error);
+      key_file = td_account_file_parse_entries (contents, where, &entries, &local_error);
     }
   else
     key_file = td_account_file_read (self->file, cancellable, &local_error);
 
-  if (!finish_load (self, key_file, contents, &local_error))
+  if (!finish_load (self, key_file, entries, contents, &local_error))
     {
       g_propagate_error (error, local_error);
       return FALSE;
@@ -589,9 +600,10 @@ prepare_write (TdAccountList  *self,
   write = g_new0 (Write, 1);
   write->path = g_steal_pointer (&path);
   write->contents = td_account_file_serialize (G_LIST_MODEL (self), self->key_file,
-                                               self->changed);
+                                               self->changed, self->removed);
   /* The key file has them all now, whether or not the write succeeds. */
   g_hash_table_remove_all (self->changed);
+  g_ptr_array_set_size (self->removed, 0);
   write->check_absent = !self->loaded;
 
   return write;
