@@ -373,8 +373,10 @@ td_cli_find_account (TdCli      *cli,
   account = td_account_list_find_by_name (list, name);
   if (account == NULL)
     {
+      g_autofree char *shown = td_account_name_dup_printable (name);
+
       fprintf (stderr, _("tokendesk %s: no account named “%s” (see “tokendesk list”)\n"),
-               cli->command, name);
+               cli->command, shown);
       *status = TD_CLI_EXIT_USAGE;
     }
 
