@@ -232,6 +232,11 @@ td_cli_add (TdCli  *cli,
 
   if (*name == '\0')
     return td_cli_usage_error (cli, "%s", _("the account name is empty"));
+  /* Before anything is asked or stored: a name that is not UTF-8 cannot
+   * be written to the account file, and one with control or bidi
+   * characters would let `list` show something else than it is. */
+  if (!td_account_name_check (name, &error))
+    return td_cli_usage_error (cli, "%s", error->message);
 
   if (admin_token)
     {
@@ -520,11 +525,19 @@ td_cli_list (TdCli  *cli,
         {
           g_autoptr(TdAccount) account = g_list_model_get_item (G_LIST_MODEL (list), i);
           g_autofree char *expires = format_expiry (td_account_get_expires_at (account));
+          const char *username = td_account_get_username (account);
+          /* For a terminal: a control or bidi character in a name from an
+           * older file would let one line pass for another. --json has
+           * the names as they are. */
+          g_autofree char *name = NULL;
+          g_autofree char *shown_username = NULL;
 
+          name = td_account_name_dup_printable (td_account_get_display_name (account));
+          shown_username = td_account_name_dup_printable (username ? username : "-");
           printf ("%-20s %-12s %-20s %-14s %s\n",
-                  td_account_get_display_name (account),
+                  name,
                   td_account_get_vendor (account),
-                  td_account_get_username (account) ? td_account_get_username (account) : "-",
+                  shown_username,
                   (const char *) g_ptr_array_index (states, i),
                   expires ? expires
                           : td_account_get_expires_at (account) == TD_EXPIRES_NEVER

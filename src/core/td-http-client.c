@@ -301,6 +301,7 @@ finish_response (GTask *task)
   SoupMessageHeaders *headers = soup_message_get_response_headers (req->message);
   const char *content_type;
   const char *retry_after;
+  const char *date;
   gsize len;
 
   response->status = soup_message_get_status (req->message);
@@ -311,6 +312,15 @@ finish_response (GTask *task)
   content_type = soup_message_headers_get_content_type (headers, NULL);
   if (content_type)
     response->content_type = g_ascii_strdown (content_type, -1);
+
+  date = soup_message_headers_get_one (headers, "Date");
+  if (date != NULL)
+    {
+      g_autoptr(GDateTime) date_time = soup_date_time_new_from_http_string (date);
+
+      if (date_time != NULL)
+        response->date = g_date_time_to_unix (date_time);
+    }
 
   retry_after = soup_message_headers_get_one (headers, "Retry-After");
   if (retry_after)

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "td-account-name.h"
 #include "td-account-row.h"
 #include "td-expiry-text.h"
 #include "td-provider.h"
@@ -48,9 +49,12 @@ update_names (TdAccountRow *self)
   const char *endpoint = td_account_get_endpoint (account);
   guint granted = td_account_get_granted_lifetime (account);
   g_autoptr(GString) details = g_string_new (NULL);
+  g_autofree char *name = NULL;
   const char *endpoint_text = NULL;
 
-  gtk_label_set_label (self->name_label, td_account_get_display_name (account));
+  /* Escaped: a name from an older file may hold a bidi override. */
+  name = td_account_name_dup_printable (td_account_get_display_name (account));
+  gtk_label_set_label (self->name_label, name);
 
   if (provider != NULL)
     {

@@ -116,6 +116,37 @@ dup_first_text (TdHttpResponse     *response,
 
 /* The one place a vendor's answer is read: each call only says which of
  * its statuses mean what, and how its tokens are spelled. */
+/* A vendor's expiry times are on its clock. When its Date header is more
+ * than a minute away from ours, ours is probably wrong (the vendor's is
+ * kept by people paid for it): the expiry is moved by the difference, so
+ * that a token is renewed when it really expires, and the person is told.
+ * Less than a minute is the request's own time and the header's
+ * rounding, not worth correcting. */
+#define CLOCK_OFFSET_IGNORED 60
+
+static gint64
+get_clock_offset (TdProvider     *self,
+                  TdHttpResponse *response)
+{
+  gint64 offset;
+
+  if (response->date <= 0)
+    return 0;
+
+  offset = g_get_real_time () / G_USEC_PER_SEC - response->date;
+  if (ABS (offset) <= CLOCK_OFFSET_IGNORED)
+    return 0;
+
+  /* A message, not a warning: nothing is wrong with Token Desk, and the
+   * command line prints it on stderr beside its answer. */
+  g_message (offset > 0 ? "This computer's clock is %" G_GINT64_FORMAT " s ahead of %s's; "
+                          "token expiry times are corrected for it"
+                        : "This computer's clock is %" G_GINT64_FORMAT " s behind %s's; "
+                          "token expiry times are corrected for it",
+             ABS (offset), td_provider_get_display_name (self));
+  return offset;
+}
+
 static void
 call_cb (GObject      *object,
          GAsyncResult *result,
@@ -142,7 +173,12 @@ call_cb (GObject      *object,
 
   if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
     {
-      tokens = call->parse ? call->parse (self, data->account, response, &error) : NULL;
+      if (call->parse != NULL)
+        {
+          td_provider_set_clock_offset (self, get_clock_offset (self, response));
+          tokens = call->parse (self, data->account, response, &error);
+          td_provider_set_clock_offset (self, 0);
+        }
       /* Gone before the result is returned: the caller's callback may run
        * right away and write the tokens to the keyring, and the answer's
        * copies of them need not live through that. */

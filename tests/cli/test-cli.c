@@ -2564,6 +2564,310 @@ test_edit (void)
   }
 }
 
+/* What people type: a mistyped command, names that would spoof `list`. */
+static void
+test_mistyped_command (void)
+{
+  g_autoptr(Run) r = run (NULL, "tokne", "work");
+  g_autoptr(Run) far = run (NULL, "frobnicate");
+
+  assert_run (r, 2, "unknown command “tokne”");
+  g_assert_nonnull (strstr (r->err, "“token”"));
+  g_assert_null (strstr (r->err, "CRITICAL"));
+  g_assert_cmpstr (r->out, ==, "");
+  assert_run (far, 2, "unknown command “frobnicate”");
+}
+
+/* stdout is for tokens and JSON: G_MESSAGES_DEBUG=all must not mix in. */
+static void
+test_debug_not_on_stdout (void)
+{
+  g_autofree char *dir = g_build_filename (config_home, "debug-stdout", NULL);
+  g_autofree char *file_dir = g_build_filename (dir, "tokendesk", NULL);
+  g_autofree char *path = g_build_filename (file_dir, "accounts.ini", NULL);
+  const char *env[] = { "XDG_CONFIG_HOME", dir, "G_MESSAGES_DEBUG", "all", NULL };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (file_dir, 0700), ==, 0);
+  g_file_set_contents (path, "[TokenDesk]\nversion=1\n", -1, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "vendors", "--json", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    g_assert_cmpint (r->status, ==, 0);
+    json_parser_load_from_data (parser, r->out, -1, &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", "--json", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    /* The keyring is asked: its debug messages are there, on stderr. */
+    g_assert_nonnull (strstr (r->err, "DEBUG"));
+    json_parser_load_from_data (parser, r->out, -1, &error);
+    g_assert_no_error (error);
+  }
+
+  g_unlink (path);
+  g_rmdir (file_dir);
+  g_rmdir (dir);
+}
+
+static void
+test_account_names (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  g_autofree char *import_path = g_build_filename (config_home, "spoof-import.json", NULL);
+  g_autofree char *dir = g_build_filename (config_home, "spoofed", NULL);
+  g_autofree char *file_dir = g_build_filename (dir, "tokendesk", NULL);
+  g_autofree char *path = g_build_filename (file_dir, "accounts.ini", NULL);
+  const char *env[] = { "XDG_CONFIG_HOME", dir, NULL };
+  g_autoptr(GError) error = NULL;
+  const struct {
+    const char *name;
+    const char *in_stderr;
+  } refused[] = {
+    { "nm-\xff\xfe", "UTF-8" },
+    { "nm-two\nlines", "U+000A" },
+    { "nm-esc\x1b[2J", "U+001B" },
+    { "nm-admin\xe2\x80\xae" "krow", "U+202E" },
+    { "nm-\xe2\x81\xa6" "isolate", "U+2066" },
+  };
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  /* Refused before a password is asked or anything stored. */
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(Run) r = run (input, "add", "logware", refused[i].name, "--username", user,
+                              "--endpoint", base);
+
+      assert_run (r, 2, refused[i].in_stderr);
+      g_assert_null (strstr (r->err, "CRITICAL"));
+    }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins);
+
+  /* Every other command still works (an invalid name used to break the file). */
+  add_account ("logware", "nm-ok", user, password, NULL);
+  {
+    g_autoptr(Run) l = run (NULL, "list");
+
+    assert_run (l, 0, NULL);
+    g_assert_nonnull (strstr (l->out, "nm-ok"));
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(Run) r = run (NULL, "edit", "nm-ok", "--name", refused[i].name);
+
+      /* GOption converts option values to UTF-8 first and refuses what is not. */
+      g_assert_cmpint (r->status, ==, 2);
+      if (i > 0)
+        assert_run (r, 2, refused[i].in_stderr);
+    }
+  assert_ini (config_home, "nm-ok", "name", "nm-ok");
+
+  /* import checks the whole file first: nothing is added. */
+  g_file_set_contents (import_path,
+                       "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+                       "{\"name\":\"nm-fine\",\"vendor\":\"logware\",\"username\":\"u\"},"
+                       "{\"name\":\"nm-\\u202egnp.exe\",\"vendor\":\"logware\","
+                       "\"username\":\"u\"}]}", -1, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(Run) r = run (NULL, "import", import_path);
+    g_autofree char *id = NULL;
+
+    assert_run (r, 2, "U+202E");
+    /* The message names the account, escaped. */
+    g_assert_nonnull (strstr (r->err, "nm-\\u202Egnp.exe"));
+    g_assert_null (strstr (r->err, "\xe2\x80\xae"));
+    id = account_id_for ("nm-fine");
+    g_assert_null (id);
+  }
+  g_unlink (import_path);
+
+  /* Names in a file from before: listed escaped, never raw. */
+  g_assert_cmpint (g_mkdir_with_parents (file_dir, 0700), ==, 0);
+  g_file_set_contents (path,
+                       "[TokenDesk]\nversion=1\n\n"
+                       "[0b8e6a9c-0000-4000-8000-000000000001]\n"
+                       "name=admin\xe2\x80\xae" "krow\\nfake line\nvendor=logware\nusername=u\n",
+                       -1, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", NULL);
+    g_auto(GStrv) lines = g_strsplit (r->out, "\n", -1);
+
+    g_assert_nonnull (strstr (r->out, "admin\\u202Ekrow\\u000Afake line"));
+    g_assert_null (strstr (r->out, "\xe2\x80\xae"));
+    /* The heading and one line. */
+    g_assert_cmpuint (g_strv_length (lines), <=, 3);
+  }
+
+  g_unlink (path);
+  g_rmdir (file_dir);
+  g_rmdir (dir);
+}
+
+/* Addresses: no credentials in them, no control characters, and the
+ * insecure-address refusal has one exit status wherever it is found. */
+static void
+test_endpoints (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  g_autofree char *with_password = NULL;
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  /* http://127.0.0.1:PORT/… → http://alice:PASSWORD@127.0.0.1:PORT/… */
+  with_password = g_strdup_printf ("http://%s:%s@%s", user, password, base + strlen ("http://"));
+  {
+    g_autoptr(Run) r = run (input, "add", "logware", "ep-cred", "--username", user,
+                            "--endpoint", with_password);
+    g_autoptr(Run) l = run (NULL, "list", "--json");
+
+    assert_run (r, 2, "username or password");
+    g_assert_null (strstr (r->err, password));
+    g_assert_null (strstr (l->out, password));
+    g_assert_null (strstr (l->out, "ep-cred"));
+  }
+  {
+    g_autofree char *newline = g_strconcat (base, "\nX-Injected: 1", NULL);
+    g_autoptr(Run) r = run (input, "add", "logware", "ep-ctl", "--username", user,
+                            "--endpoint", newline);
+
+    assert_run (r, 2, "U+000A");
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins);
+
+  /* A remembered password: token --force then signs in at the address. */
+  add_account ("logware", "ep-ok", user, password, "--remember-password");
+  {
+    g_autoptr(Run) r = run (NULL, "edit", "ep-ok", "--endpoint", with_password);
+
+    assert_run (r, 2, "username or password");
+    assert_ini (config_home, "ep-ok", "endpoint", base);
+  }
+
+  /* The same insecure address: refused by add, and by token when the
+   * account file says so (edited by hand), with the same status. */
+  {
+    g_autoptr(Run) add = run (input, "add", "logware", "ep-http", "--username", user,
+                              "--endpoint", "http://example.com/logware");
+    g_autofree char *path = g_build_filename (config_home, "tokendesk", "accounts.ini", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *edited = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(Run) token = NULL;
+
+    assert_run (add, 2, "https://");
+
+    g_file_get_contents (path, &contents, NULL, &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr(GKeyFile) key_file = g_key_file_new ();
+      g_autofree char *id = account_id_for ("ep-ok");
+
+      g_key_file_load_from_data (key_file, contents, -1, G_KEY_FILE_KEEP_COMMENTS, &error);
+      g_assert_no_error (error);
+      g_key_file_set_string (key_file, id, "endpoint", "http://example.com/logware");
+      edited = g_key_file_to_data (key_file, NULL, NULL);
+    }
+    g_file_set_contents (path, edited, -1, &error);
+    g_assert_no_error (error);
+
+    token = run (NULL, "token", "ep-ok", "--force");
+    assert_run (token, add->status, "https://");
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "remove", "ep-ok");
+
+    assert_run (r, 0, NULL);
+  }
+}
+
+/* A vendor whose tokens are expired when they arrive, one whose clock is
+ * two hours ahead of ours. */
+static void
+test_vendor_clock (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "senmo");
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+
+  td_test_sim_config (sim, "{\"vendor\":\"senmo\",\"lifetime_s\":-600}");
+  {
+    g_autoptr(Run) r = run (input, "add", "senmo", "clk-expired", "--username", user,
+                            "--endpoint", base);
+
+    assert_run (r, 3, "already expired");
+    g_assert_nonnull (strstr (r->err, "clock"));
+    g_assert_null (strstr (r->err, "CRITICAL"));
+  }
+
+  td_test_sim_config (sim, "{\"vendor\":\"senmo\",\"lifetime_s\":3600,"
+                           "\"clock_skew_s\":7200}");
+  {
+    g_autoptr(Run) r = run (input, "add", "senmo", "clk-skewed", "--username", user,
+                            "--endpoint", base);
+    g_autoptr(Run) l = run (NULL, "list", "--json");
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDateTime) expected = NULL;
+    g_autofree char *expected_text = NULL;
+    g_autofree char *next_text = NULL;
+    JsonArray *accounts;
+
+    assert_run (r, 0, NULL);
+    /* Said on stderr, beside the answer. */
+    g_assert_nonnull (strstr (r->err, "7200 s behind"));
+
+    /* The expiry is on this computer's clock: an hour from now, not three. */
+    assert_run (l, 0, NULL);
+    json_parser_load_from_data (parser, l->out, -1, &error);
+    g_assert_no_error (error);
+    accounts = json_node_get_array (json_parser_get_root (parser));
+    expected = g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC + 3600);
+    expected_text = g_date_time_format (expected, "%Y-%m-%dT%H:%M");
+    {
+      g_autoptr(GDateTime) next = g_date_time_add_minutes (expected, 1);
+
+      next_text = g_date_time_format (next, "%Y-%m-%dT%H:%M");
+    }
+    for (guint i = 0; i < json_array_get_length (accounts); i++)
+      {
+        JsonObject *a = json_array_get_object_element (accounts, i);
+        const char *expires;
+
+        if (!g_str_equal (json_object_get_string_member (a, "name"), "clk-skewed"))
+          continue;
+        expires = json_object_get_string_member (a, "expires_at");
+        if (!g_str_has_prefix (expires, expected_text) && !g_str_has_prefix (expires, next_text))
+          g_error ("expected an expiry at %s, got %s", expected_text, expires);
+      }
+    assert_token_works ("senmo", "clk-skewed");
+  }
+}
+
 static void
 test_scan_for_secrets (void)
 {
@@ -2663,6 +2967,11 @@ main (int   argc,
   add_test ("/cli/accounts/export-import", test_export_import);
   add_test ("/cli/accounts/edit", test_edit);
   add_test ("/cli/secrets/not-in-debug-output", test_no_secret_in_debug_output);
+  add_test ("/cli/usage/mistyped-command", test_mistyped_command);
+  add_test ("/cli/usage/debug-not-on-stdout", test_debug_not_on_stdout);
+  add_test ("/cli/accounts/names", test_account_names);
+  add_test ("/cli/accounts/endpoints", test_endpoints);
+  add_test ("/cli/token/vendor-clock", test_vendor_clock);
   /* Last (GTest runs suites in the order they were created): it checks
    * what all the others left behind. */
   add_test ("/cli/secrets/not-in-any-file", test_scan_for_secrets);
