@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <gmodule.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
@@ -22,14 +23,126 @@
 #define MAX_CONNS          32
 #define MAX_CONNS_PER_HOST 8
 
+/* libsoup's ABI: the 3.x series keeps this soname. */
+#define SOUP_LIBRARY "libsoup-3.0.so.0"
+
 struct _TdHttpClient
 {
   GObject      parent_instance;
-  SoupSession *session;
+  SoupSession *session;  /* NULL until the first request */
   guint        timeout;
 };
 
 G_DEFINE_FINAL_TYPE (TdHttpClient, td_http_client, G_TYPE_OBJECT)
+
+/* libsoup, opened on first use -------------------------------------------
+ *
+ * `tokendesk token` with a token still valid never goes to the network,
+ * yet linking libsoup made every run map fourteen more libraries (Kerberos,
+ * SQLite, nghttp2, brotli, …) and resolve their symbols: about 3 ms of CPU
+ * in a command that otherwise costs what `secret-tool lookup` does
+ * (bench/cli-token). So the executables do not link it: the first request
+ * opens it, for the rest of the process, and calls it through this table.
+ * The headers still give every type, and __typeof__ keeps each pointer's
+ * type the header's own, so the compiler checks every call as before. */
+
+#define SOUP_FUNCTION(name) __typeof__ (soup_##name) *name
+
+typedef struct
+{
+  SOUP_FUNCTION (date_time_new_from_http_string);
+  SOUP_FUNCTION (message_add_flags);
+  SOUP_FUNCTION (message_get_request_headers);
+  SOUP_FUNCTION (message_get_response_headers);
+  SOUP_FUNCTION (message_get_status);
+  SOUP_FUNCTION (message_headers_get_content_type);
+  SOUP_FUNCTION (message_headers_get_one);
+  SOUP_FUNCTION (message_headers_replace);
+  SOUP_FUNCTION (message_new_from_uri);
+  SOUP_FUNCTION (message_set_request_body);
+  SOUP_FUNCTION (message_set_request_body_from_bytes);
+  SOUP_FUNCTION (session_error_quark);
+  SOUP_FUNCTION (session_get_max_conns_per_host);
+  SOUP_FUNCTION (session_new_with_options);
+  SOUP_FUNCTION (session_send_async);
+  SOUP_FUNCTION (session_send_finish);
+} SoupFunctions;
+
+#undef SOUP_FUNCTION
+
+static const SoupFunctions *soup;
+
+/* NULL when libsoup could not be opened; then *error says why. Safe from
+ * any thread; the library is never closed. */
+static const SoupFunctions *
+load_soup (GError **error)
+{
+#define SYMBOL(name) { "soup_" #name, G_STRUCT_OFFSET (SoupFunctions, name) }
+  static const struct
+  {
+    const char *name;
+    glong       offset;
+  } symbols[] = {
+    SYMBOL (date_time_new_from_http_string),
+    SYMBOL (message_add_flags),
+    SYMBOL (message_get_request_headers),
+    SYMBOL (message_get_response_headers),
+    SYMBOL (message_get_status),
+    SYMBOL (message_headers_get_content_type),
+    SYMBOL (message_headers_get_one),
+    SYMBOL (message_headers_replace),
+    SYMBOL (message_new_from_uri),
+    SYMBOL (message_set_request_body),
+    SYMBOL (message_set_request_body_from_bytes),
+    SYMBOL (session_error_quark),
+    SYMBOL (session_get_max_conns_per_host),
+    SYMBOL (session_new_with_options),
+    SYMBOL (session_send_async),
+    SYMBOL (session_send_finish),
+  };
+#undef SYMBOL
+  static gsize loaded;
+  static char *failure;  /* why it could not be opened; kept for the process */
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (symbols) * sizeof (gpointer) == sizeof (SoupFunctions));
+
+  if (g_once_init_enter (&loaded))
+    {
+      SoupFunctions *functions = g_new0 (SoupFunctions, 1);
+      GModule *module = g_module_open (SOUP_LIBRARY, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+
+      if (module == NULL)
+        failure = g_strdup (g_module_error ());
+
+      for (gsize i = 0; module != NULL && i < G_N_ELEMENTS (symbols); i++)
+        {
+          gpointer *slot = G_STRUCT_MEMBER_P (functions, symbols[i].offset);
+
+          if (!g_module_symbol (module, symbols[i].name, slot) || *slot == NULL)
+            {
+              failure = g_strdup_printf ("%s: no %s", SOUP_LIBRARY, symbols[i].name);
+              g_clear_pointer (&module, g_module_close);
+            }
+        }
+
+      if (module != NULL)
+        {
+          /* Its GTypes outlive any use of ours: it stays. */
+          g_module_make_resident (module);
+          soup = functions;
+        }
+      else
+        g_free (functions);
+
+      g_once_init_leave (&loaded, 1);
+    }
+
+  if (soup == NULL)
+    g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                 _("The HTTP library could not be loaded: %s"), failure);
+
+  return soup;
+}
 
 typedef struct
 {
@@ -132,17 +245,32 @@ td_http_client_class_init (TdHttpClientClass *klass)
 static void
 td_http_client_init (TdHttpClient *self)
 {
-  g_autofree char *user_agent = g_strdup_printf ("TokenDesk/%s", PACKAGE_VERSION);
-
   self->timeout = TD_HTTP_DEFAULT_TIMEOUT_SECONDS;
+}
+
+/* The session, made on first use: making it needs libsoup. */
+static SoupSession *
+ensure_session (TdHttpClient  *self,
+                GError       **error)
+{
+  g_autofree char *user_agent = NULL;
+
+  if (self->session != NULL)
+    return self->session;
+
+  if (load_soup (error) == NULL)
+    return NULL;
+
+  user_agent = g_strdup_printf ("TokenDesk/%s", PACKAGE_VERSION);
   /* SoupSession's own timeout is per read; it catches a dead socket but not
    * a server that drips a byte a second. The per-request deadline below
    * bounds the whole exchange. */
-  self->session = soup_session_new_with_options ("user-agent", user_agent,
-                                                 "max-conns", MAX_CONNS,
-                                                 "max-conns-per-host", MAX_CONNS_PER_HOST,
-                                                 "timeout", self->timeout,
-                                                 NULL);
+  self->session = soup->session_new_with_options ("user-agent", user_agent,
+                                                  "max-conns", MAX_CONNS,
+                                                  "max-conns-per-host", MAX_CONNS_PER_HOST,
+                                                  "timeout", self->timeout,
+                                                  NULL);
+  return self->session;
 }
 
 TdHttpClient *
@@ -184,7 +312,8 @@ td_http_client_set_timeout (TdHttpClient *self,
   g_return_if_fail (seconds > 0);
 
   self->timeout = seconds;
-  g_object_set (self->session, "timeout", seconds, NULL);
+  if (self->session != NULL)
+    g_object_set (self->session, "timeout", seconds, NULL);
 }
 
 guint
@@ -192,7 +321,10 @@ td_http_client_get_max_conns (TdHttpClient *self)
 {
   g_return_val_if_fail (TD_IS_HTTP_CLIENT (self), 0);
 
-  return soup_session_get_max_conns_per_host (self->session);
+  if (ensure_session (self, NULL) == NULL)
+    return 0;
+
+  return soup->session_get_max_conns_per_host (self->session);
 }
 
 static void
@@ -278,7 +410,7 @@ return_transport_error (GTask  *task,
       g_task_return_new_error (task, TD_ERROR, TD_ERROR_TIMED_OUT,
                                _("%s did not answer in time: %s"), vendor, error->message);
     }
-  else if (error->domain == SOUP_SESSION_ERROR)
+  else if (error->domain == soup->session_error_quark ())
     {
       g_task_return_new_error (task, TD_ERROR, TD_ERROR_INVALID_RESPONSE,
                                _("%s sent an answer that could not be read: %s"),
@@ -298,31 +430,31 @@ finish_response (GTask *task)
 {
   Request *req = g_task_get_task_data (task);
   g_autoptr(TdHttpResponse) response = g_new0 (TdHttpResponse, 1);
-  SoupMessageHeaders *headers = soup_message_get_response_headers (req->message);
+  SoupMessageHeaders *headers = soup->message_get_response_headers (req->message);
   const char *content_type;
   const char *retry_after;
   const char *date;
   gsize len;
 
-  response->status = soup_message_get_status (req->message);
+  response->status = soup->message_get_status (req->message);
   response->body = td_secret_bytes_new_take (g_steal_pointer (&req->buffer), req->length);
   req->length = 0;
   response->retry_after = -1;
 
-  content_type = soup_message_headers_get_content_type (headers, NULL);
+  content_type = soup->message_headers_get_content_type (headers, NULL);
   if (content_type)
     response->content_type = g_ascii_strdown (content_type, -1);
 
-  date = soup_message_headers_get_one (headers, "Date");
+  date = soup->message_headers_get_one (headers, "Date");
   if (date != NULL)
     {
-      g_autoptr(GDateTime) date_time = soup_date_time_new_from_http_string (date);
+      g_autoptr(GDateTime) date_time = soup->date_time_new_from_http_string (date);
 
       if (date_time != NULL)
         response->date = g_date_time_to_unix (date_time);
     }
 
-  retry_after = soup_message_headers_get_one (headers, "Retry-After");
+  retry_after = soup->message_headers_get_one (headers, "Retry-After");
   if (retry_after)
     {
       guint64 seconds;
@@ -354,7 +486,7 @@ finish_response (GTask *task)
    * the caller has dealt with the answer. libsoup keeps the message a
    * little longer than we do, so the body is taken off it first. */
   g_signal_handlers_disconnect_by_data (req->message, req);
-  soup_message_set_request_body (req->message, NULL, NULL, 0);
+  soup->message_set_request_body (req->message, NULL, NULL, 0);
   g_clear_object (&req->stream);
   g_clear_object (&req->message);
 
@@ -445,7 +577,7 @@ send_cb (GObject      *object,
   Request *req = g_task_get_task_data (task);
   GError *error = NULL;
 
-  req->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  req->stream = soup->session_send_finish ((SoupSession *) object, result, &error);
   if (req->stream == NULL)
     {
       return_transport_error (task, error);
@@ -467,6 +599,7 @@ td_http_client_request_async (TdHttpClient        *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) error = NULL;
   SoupMessageHeaders *headers;
   Request *req;
 
@@ -487,8 +620,14 @@ td_http_client_request_async (TdHttpClient        *self,
       return;
     }
 
+  if (ensure_session (self, &error) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
   req = g_new0 (Request, 1);
-  req->message = soup_message_new_from_uri (method, uri);
+  req->message = soup->message_new_from_uri (method, uri);
   req->buffer_size = INITIAL_BUFFER_SIZE;
   req->buffer = g_malloc (req->buffer_size);
   req->cancellable = g_cancellable_new ();
@@ -498,10 +637,10 @@ td_http_client_request_async (TdHttpClient        *self,
 
   /* A redirect could carry the password in the body to another host. No
    * vendor documents one, so a 3xx is reported instead of followed. */
-  soup_message_add_flags (req->message, SOUP_MESSAGE_NO_REDIRECT);
+  soup->message_add_flags (req->message, SOUP_MESSAGE_NO_REDIRECT);
 
-  headers = soup_message_get_request_headers (req->message);
-  soup_message_headers_replace (headers, "Accept", "application/json");
+  headers = soup->message_get_request_headers (req->message);
+  soup->message_headers_replace (headers, "Accept", "application/json");
 
   if (body != NULL)
     {
@@ -513,7 +652,7 @@ td_http_client_request_async (TdHttpClient        *self,
        * when libsoup lets go of it, with the message. */
       data = td_secret_json_to_string (body, &len);
       bytes = td_secret_bytes_new_take (data, len);
-      soup_message_set_request_body_from_bytes (req->message, "application/json", bytes);
+      soup->message_set_request_body_from_bytes (req->message, "application/json", bytes);
     }
 
   if (cancellable != NULL)
@@ -530,12 +669,12 @@ td_http_client_request_async (TdHttpClient        *self,
   /* Only the path: a query may hold a username, a body may hold a password. */
   g_debug ("%s %s%s", method, g_uri_get_host (uri), g_uri_get_path (uri));
 
-  soup_session_send_async (self->session,
-                           req->message,
-                           G_PRIORITY_DEFAULT,
-                           req->cancellable,
-                           send_cb,
-                           g_steal_pointer (&task));
+  soup->session_send_async (self->session,
+                            req->message,
+                            G_PRIORITY_DEFAULT,
+                            req->cancellable,
+                            send_cb,
+                            g_steal_pointer (&task));
 }
 
 TdHttpResponse *
