@@ -116,6 +116,43 @@ dup_first_text (TdHttpResponse     *response,
 
 /* The one place a vendor's answer is read: each call only says which of
  * its statuses mean what, and how its tokens are spelled. */
+gboolean
+td_vendor_read_answer (TdProvider          *self,
+                       TdAccount           *account,
+                       const TdVendorCall  *call,
+                       TdHttpResponse      *response,
+                       TdTokens           **out_tokens,
+                       GError             **error)
+{
+  g_autofree char *text = NULL;
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (TD_IS_PROVIDER (self), FALSE);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (call != NULL && response != NULL, FALSE);
+  g_return_val_if_fail (out_tokens != NULL && *out_tokens == NULL, FALSE);
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
+    {
+      if (call->parse == NULL)
+        return TRUE;
+
+      *out_tokens = call->parse (self, account, response, error);
+      return *out_tokens != NULL;
+    }
+
+  text = call->dup_text ? call->dup_text (response) : dup_first_text (response, call->text_members);
+
+  if (call->refused != NULL && response->status == SOUP_STATUS_BAD_REQUEST && text != NULL)
+    g_set_error (&local_error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS, _(call->refused),
+                 td_provider_get_display_name (self), text);
+  else if (call->refuse == NULL || !call->refuse (self, response->status, text, &local_error))
+    td_provider_set_unexpected_status_error (self, response, text, &local_error);
+
+  g_propagate_error (error, local_error);
+  return FALSE;
+}
+
 static void
 call_cb (GObject      *object,
          GAsyncResult *result,
@@ -127,8 +164,7 @@ call_cb (GObject      *object,
   const TdVendorCall *call = data->call;
   g_autoptr(TdHttpResponse) response = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  TdTokens *tokens;
+  TdTokens *tokens = NULL;
 
   response = td_http_client_request_finish (TD_HTTP_CLIENT (object), result, &error);
   if (response == NULL)
@@ -140,26 +176,12 @@ call_cb (GObject      *object,
   g_debug ("Account %s: %s answered %u",
            td_account_get_id (data->account), call->name, response->status);
 
-  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
-    {
-      if (call->parse == NULL)
-        g_task_return_boolean (task, TRUE);
-      else if ((tokens = call->parse (self, data->account, response, &error)))
-        g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  text = call->dup_text ? call->dup_text (response) : dup_first_text (response, call->text_members);
-
-  if (call->refused != NULL && response->status == SOUP_STATUS_BAD_REQUEST && text != NULL)
-    g_set_error (&error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS, _(call->refused),
-                 td_provider_get_display_name (self), text);
-  else if (call->refuse == NULL || !call->refuse (self, response->status, text, &error))
-    td_provider_set_unexpected_status_error (self, response, text, &error);
-
-  g_task_return_error (task, g_steal_pointer (&error));
+  if (!td_vendor_read_answer (self, data->account, call, response, &tokens, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (call->parse == NULL)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
 }
 
 void
@@ -399,6 +421,15 @@ refresh_async (TdProvider          *self,
 {
   send_described_async (self, account, g_type_get_qdata (G_OBJECT_TYPE (self), refresh_quark ()),
                         NULL, NULL, refresh_token, cancellable, callback, user_data);
+}
+
+const TdVendorCall *
+td_vendor_get_described_call (TdProvider *self,
+                              gboolean    refresh)
+{
+  g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
+
+  return g_type_get_qdata (G_OBJECT_TYPE (self), refresh ? refresh_quark () : sign_in_quark ());
 }
 
 static TdTokens *
