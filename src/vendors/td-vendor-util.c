@@ -98,7 +98,10 @@ dup_first_text (TdHttpResponse     *response,
       if (value == NULL)
         continue;
 
-      text = g_strstrip (g_strdup (value));
+      /* JSON may escape a lone surrogate ("\ud800"), which json-glib
+       * decodes to bytes that are not UTF-8: the text goes into a
+       * message shown in GTK and printed. */
+      text = g_strstrip (g_utf8_make_valid (value, -1));
       if (*text == '\0')
         g_clear_pointer (&text, g_free);
     }
@@ -311,6 +314,16 @@ td_vendor_get_string (TdProvider  *self,
     {
       g_set_error (error, TD_ERROR, TD_ERROR_INVALID_RESPONSE,
                    _("%s sent an empty “%s”"), vendor, member);
+      return FALSE;
+    }
+
+  /* A lone surrogate escaped in the JSON ("\ud800"), decoded by
+   * json-glib to bytes that are not UTF-8: no token or name of a vendor
+   * has one. */
+  if (!g_utf8_validate (json_node_get_string (node), -1, NULL))
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_INVALID_RESPONSE,
+                   _("%s sent a “%s” that is not valid text"), vendor, member);
       return FALSE;
     }
 
