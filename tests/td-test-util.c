@@ -223,6 +223,14 @@ td_test_sim_last (TdTestSim  *sim,
   return json_object_ref (json_node_get_object (answer));
 }
 
+gboolean
+td_test_have_program (const char *program)
+{
+  g_autofree char *path = g_find_program_in_path (program);
+
+  return path != NULL;
+}
+
 void
 td_test_rm_rf (const char *path)
 {
