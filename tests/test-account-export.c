@@ -221,10 +221,17 @@ test_invalid (void)
       "{\"name\":\"twin\",\"vendor\":\"logware\",\"username\":\"u\"}]}",
       "two accounts are named “twin”" },
     /* A lone surrogate, and bytes that are not UTF-8: json-glib refuses
-     * them, quoting them in its message (found by fuzz-account-export). */
+     * some, quoting them in its message, and decodes others to bytes that
+     * are not UTF-8 (found by fuzz-account-export). */
     { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
       "{\"name\":\"x\\ud800\",\"vendor\":\"logware\",\"username\":\"u\"}]}",
       "accounts.json" },
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"x\\ud800yz\",\"username\":\"u\"}]}",
+      "account 1: “name” is not valid text" },
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"x\",\"vendor\":\"logware\",\"username\":\"\\ud800yz\"}]}",
+      "account 1 (“x”): “username” is not valid text" },
     { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
       "{\"name\":\"x\",\"vendor\":\"logware\",\"username\":\"\xff\"}]}",
       "accounts.json" },

@@ -140,6 +140,14 @@ get_string (JsonObject  *object,
       return FALSE;
     }
 
+  /* json-glib decodes a lone surrogate ("\ud800x") to bytes that are not
+   * UTF-8: a name shown in GTK and saved in accounts.ini must be text. */
+  if (!g_utf8_validate (json_node_get_string (node), -1, NULL))
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED, _("“%s” is not valid text"), member);
+      return FALSE;
+    }
+
   *out_value = json_node_get_string (node);
   return TRUE;
 }
