@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "td-fuzz.h"
 #include "td-vendors.h"
@@ -23,6 +24,15 @@ log_cb (const char     *log_domain,
         gpointer        user_data)
 {
   if (log_level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO | G_LOG_LEVEL_MESSAGE))
+    return;
+
+  /* GLib 2.74's own: g_key_file_get_string () on a value with an invalid
+   * escape and a backslash at its end sets its internal error twice and
+   * warns, whatever the caller passed. Not ours to abort on; the load
+   * still fails or succeeds as it should. */
+  if (g_strcmp0 (log_domain, "GLib") == 0 &&
+      g_str_has_prefix (message, "GError set over the top of a previous GError") &&
+      strstr (message, "Key file contains escape character at end of line") != NULL)
     return;
 
   g_log_default_handler (log_domain, log_level, message, user_data);
