@@ -1,7 +1,7 @@
 /* cli-token.c: `tokendesk token NAME` next to `secret-tool lookup`
  *
  * With a still-valid token in the keyring, `tokendesk token` should cost
- * about what reading that keyring item costs: the target is at most 1.5
+ * about what reading that keyring item costs: the target is at most 1.15
  * times `secret-tool lookup` of the very same item, in the same keyring,
  * in the same run. The two are timed alternately, so that a machine
  * getting busier slows both alike.
@@ -27,7 +27,7 @@
 #endif
 
 #define DEFAULT_RUNS 100
-#define TARGET_RATIO 1.5
+#define TARGET_RATIO 1.15
 
 static double
 spawn_timed (char       **argv,
@@ -163,7 +163,7 @@ main (int   argc,
 
   {
     char *cli[] = { (char *) tokendesk, "token", "bench", NULL };
-    char *lookup[] = { secret_tool, "lookup", "account", id, "kind", "access-token", NULL };
+    char *lookup[] = { secret_tool, "lookup", "account", id, "kind", "credentials", NULL };
 
     /* Warm both up: the page cache, the keyring daemon's first answers. */
     for (guint i = 0; i < 3; i++)
@@ -200,7 +200,7 @@ main (int   argc,
   printf ("tokendesk token NAME vs secret-tool lookup, same keyring item, alternating:\n");
   summarize ("tokendesk token", cli_times, &cli_mean);
   summarize ("secret-tool lookup", lookup_times, &lookup_mean);
-  printf ("ratio (mean): %.2f×   target: at most %.1f×   %s\n", cli_mean / lookup_mean,
+  printf ("ratio (mean): %.2f×   target: at most %.2f×   %s\n", cli_mean / lookup_mean,
           TARGET_RATIO, cli_mean / lookup_mean <= TARGET_RATIO ? "met" : "NOT MET");
 
   {

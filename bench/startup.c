@@ -814,7 +814,7 @@ write_accounts (const char      *config_home,
         continue;
 
       if (admin)
-        td_bench_keyring_queue_secret (keyring, account, TD_SECRET_KIND_ADMIN_TOKEN,
+        td_bench_keyring_queue_secret (keyring, account, TD_BENCH_SECRET_ADMIN_TOKEN,
                                        td_bench_fake_token (rand, "admin.", 64));
       else
         {
@@ -831,7 +831,7 @@ write_accounts (const char      *config_home,
           td_bench_keyring_queue_tokens (keyring, account, tokens);
 
           if (v == 0)
-            td_bench_keyring_queue_secret (keyring, account, TD_SECRET_KIND_PASSWORD,
+            td_bench_keyring_queue_secret (keyring, account, TD_BENCH_SECRET_PASSWORD,
                                            g_strdup_printf ("bench-password-%04u", i));
         }
       g_ptr_array_add (with_secrets, g_object_ref (account));

@@ -11,16 +11,15 @@
 
 typedef struct
 {
-  TdAccount    *account;
-  TdSecretKind  kind;       /* PASSWORD or ADMIN_TOKEN; unused with tokens */
-  TdTokens     *tokens;     /* or NULL */
-  char         *secret;     /* or NULL; neither: clear every item */
+  TdAccount       *account;
+  TdStoredSecrets *secrets;  /* NULL: clear every item */
 } Job;
 
 struct _TdBenchKeyring
 {
   TdTokenStore *store;
   GQueue        jobs;
+  GHashTable   *by_account;  /* TdAccount → Job, while queued */
   guint         in_flight;
   guint         failed;
   GError       *first_error;
@@ -32,8 +31,7 @@ static void
 job_free (Job *job)
 {
   g_clear_object (&job->account);
-  g_clear_pointer (&job->tokens, td_tokens_free);
-  g_clear_pointer (&job->secret, td_secret_free);
+  g_clear_pointer (&job->secrets, td_stored_secrets_free);
   g_free (job);
 }
 
@@ -52,24 +50,13 @@ job_done (TdBenchKeyring *self,
 }
 
 static void
-stored_tokens_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+stored_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
 
-  td_token_store_save_tokens_finish (TD_TOKEN_STORE (object), result, &error);
-  job_done (user_data, error);
-}
-
-static void
-stored_secret_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error);
+  td_token_store_save_finish (TD_TOKEN_STORE (object), result, &error);
   job_done (user_data, error);
 }
 
@@ -91,34 +78,37 @@ pump (TdBenchKeyring *self)
 
   while (self->in_flight < MAX_IN_FLIGHT && (job = g_queue_pop_head (&self->jobs)) != NULL)
     {
+      g_hash_table_remove (self->by_account, job->account);
       self->in_flight++;
-      if (job->tokens != NULL)
-        td_token_store_save_tokens_async (self->store, job->account, job->tokens, NULL,
-                                          stored_tokens_cb, self);
-      else if (job->secret != NULL)
-        td_token_store_save_secret_async (self->store, job->account, job->kind, job->secret,
-                                          NULL, stored_secret_cb, self);
+      if (job->secrets != NULL)
+        td_token_store_save_async (self->store, job->account, job->secrets, NULL,
+                                   stored_cb, self);
       else
-        td_token_store_clear_async (self->store, td_account_get_id (job->account), TRUE,
+        td_token_store_clear_async (self->store, td_account_get_id (job->account),
                                     NULL, cleared_cb, self);
       job_free (job);
     }
 }
 
-static void
-queue_job (TdBenchKeyring *self,
-           TdAccount      *account,
-           TdSecretKind    kind,
-           TdTokens       *tokens,
-           char           *secret)
+/* The account's queued job, a new one when there is none. */
+static Job *
+find_job (TdBenchKeyring *self,
+          TdAccount      *account,
+          gboolean        clear)
 {
-  Job *job = g_new0 (Job, 1);
+  Job *job = g_hash_table_lookup (self->by_account, account);
 
-  job->account = g_object_ref (account);
-  job->kind = kind;
-  job->tokens = tokens;
-  job->secret = secret;
-  g_queue_push_tail (&self->jobs, job);
+  if (job == NULL || clear != (job->secrets == NULL))
+    {
+      job = g_new0 (Job, 1);
+      job->account = g_object_ref (account);
+      if (!clear)
+        job->secrets = td_stored_secrets_new ();
+      g_queue_push_tail (&self->jobs, job);
+      g_hash_table_insert (self->by_account, account, job);
+    }
+
+  return job;
 }
 
 TdBenchKeyring *
@@ -128,6 +118,7 @@ td_bench_keyring_new (void)
 
   self->store = td_token_store_new ();
   g_queue_init (&self->jobs);
+  self->by_account = g_hash_table_new (NULL, NULL);
 
   return self;
 }
@@ -138,6 +129,7 @@ td_bench_keyring_free (TdBenchKeyring *self)
   g_return_if_fail (self->in_flight == 0);
 
   g_queue_clear_full (&self->jobs, (GDestroyNotify) job_free);
+  g_clear_pointer (&self->by_account, g_hash_table_unref);
   g_clear_object (&self->store);
   g_clear_error (&self->first_error);
   g_free (self);
@@ -148,23 +140,31 @@ td_bench_keyring_queue_tokens (TdBenchKeyring *self,
                                TdAccount      *account,
                                TdTokens       *tokens)
 {
-  queue_job (self, account, 0, tokens, NULL);
+  Job *job = find_job (self, account, FALSE);
+
+  g_clear_pointer (&job->secrets->tokens, td_tokens_free);
+  job->secrets->tokens = tokens;
 }
 
 void
 td_bench_keyring_queue_secret (TdBenchKeyring *self,
                                TdAccount      *account,
-                               TdSecretKind    kind,
+                               TdBenchSecret   kind,
                                char           *secret)
 {
-  queue_job (self, account, kind, NULL, secret);
+  Job *job = find_job (self, account, FALSE);
+  char **slot = kind == TD_BENCH_SECRET_PASSWORD ? &job->secrets->password
+                                                 : &job->secrets->admin_token;
+
+  td_secret_free (*slot);
+  *slot = secret;
 }
 
 void
 td_bench_keyring_queue_clear (TdBenchKeyring *self,
                               TdAccount      *account)
 {
-  queue_job (self, account, 0, NULL, NULL);
+  find_job (self, account, TRUE);
 }
 
 gboolean

@@ -17,17 +17,23 @@ G_BEGIN_DECLS
  * keyring daemon serializes them anyway. */
 typedef struct _TdBenchKeyring TdBenchKeyring;
 
+typedef enum
+{
+  TD_BENCH_SECRET_PASSWORD,
+  TD_BENCH_SECRET_ADMIN_TOKEN,
+} TdBenchSecret;
+
 TdBenchKeyring *td_bench_keyring_new           (void);
 void            td_bench_keyring_free          (TdBenchKeyring  *self);
 
-/* Each takes tokens or secret. */
+/* Each takes tokens or secret. What is queued for one account is
+ * written as one set, as the app keeps it. */
 void            td_bench_keyring_queue_tokens  (TdBenchKeyring  *self,
                                                 TdAccount       *account,
                                                 TdTokens        *tokens);
-/* kind is PASSWORD or ADMIN_TOKEN. */
 void            td_bench_keyring_queue_secret  (TdBenchKeyring  *self,
                                                 TdAccount       *account,
-                                                TdSecretKind     kind,
+                                                TdBenchSecret    kind,
                                                 char            *secret);
 /* Every item of the account goes. */
 void            td_bench_keyring_queue_clear   (TdBenchKeyring  *self,

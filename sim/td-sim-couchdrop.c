@@ -15,8 +15,8 @@ td_sim_couchdrop_success_body (TdVendorSim *sim,
   const TdSimKnobs *knobs = td_vendor_sim_get_knobs (sim, TD_SIM_VENDOR_COUCHDROP);
   JsonObject *body = json_object_new ();
   g_autofree char *token = NULL;
-  gint64 now = td_sim_now ();
-  gint64 exp = now + knobs->lifetime_s;
+  gint64 now = td_vendor_sim_now (sim, TD_SIM_VENDOR_COUCHDROP);
+  gint64 exp = td_vendor_sim_expiry (sim, TD_SIM_VENDOR_COUCHDROP, now);
 
   /* Couchdrop documents an opaque token; the JWT variant lets the app's
    * "take exp when it is a JWT" path be exercised too. */

@@ -30,8 +30,8 @@ td_sim_coverwhale_success_body (TdVendorSim *sim,
   g_autofree char *issuer = td_vendor_sim_dup_issuer (sim, TD_SIM_VENDOR_COVERWHALE);
   g_autofree char *access = NULL;
   g_autofree char *refresh = td_sim_random_string (64);
-  gint64 now = td_sim_now ();
-  gint64 exp = now + knobs->lifetime_s;
+  gint64 now = td_vendor_sim_now (sim, TD_SIM_VENDOR_COVERWHALE);
+  gint64 exp = td_vendor_sim_expiry (sim, TD_SIM_VENDOR_COVERWHALE, now);
 
   claims = td_sim_jwt_claims_new (user->id, now, shape == TD_SIM_SHAPE_NO_EXP ? 0 : exp);
   json_object_set_string_member (claims, "token_use", "access");

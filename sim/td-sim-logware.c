@@ -12,12 +12,11 @@ td_sim_logware_success_body (TdVendorSim *sim,
                              TdSimShape   shape,
                              gboolean     store)
 {
-  const TdSimKnobs *knobs = td_vendor_sim_get_knobs (sim, TD_SIM_VENDOR_LOGWARE);
   JsonObject *body = json_object_new ();
   g_autoptr(JsonObject) claims = NULL;
   g_autofree char *token = NULL;
-  gint64 now = td_sim_now ();
-  gint64 exp = now + knobs->lifetime_s;
+  gint64 now = td_vendor_sim_now (sim, TD_SIM_VENDOR_LOGWARE);
+  gint64 exp = td_vendor_sim_expiry (sim, TD_SIM_VENDOR_LOGWARE, now);
 
   /* The claims of the token on Logware's page, an ASP.NET identity. */
   claims = td_sim_jwt_claims_new (user->id, now, shape == TD_SIM_SHAPE_NO_EXP ? 0 : exp);

@@ -50,11 +50,10 @@ build_body (TdVendorSim *sim,
             gboolean     store,
             const char  *keep_refresh)
 {
-  const TdSimKnobs *knobs = td_vendor_sim_get_knobs (sim, TD_SIM_VENDOR_SENMO);
   JsonObject *body = json_object_new ();
   JsonObject *tokens = json_object_new ();
-  gint64 now = td_sim_now ();
-  gint64 exp = now + knobs->lifetime_s;
+  gint64 now = td_vendor_sim_now (sim, TD_SIM_VENDOR_SENMO);
+  gint64 exp = td_vendor_sim_expiry (sim, TD_SIM_VENDOR_SENMO, now);
   gint64 claim_exp = shape == TD_SIM_SHAPE_NO_EXP ? 0 : exp;
   g_autofree char *id_token = mint (sim, user, "id", now, claim_exp);
   g_autofree char *access_token = mint (sim, user, "access", now, claim_exp);

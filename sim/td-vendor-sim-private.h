@@ -93,6 +93,8 @@ typedef struct
   gboolean expires_in_as_string;  /* Cover Whale */
   gboolean jwt_tokens;            /* Couchdrop */
   guint login_failure_status;     /* Senmo */
+  gint64 clock_skew_s;            /* the vendor's clock minus the real one */
+  gint64 jwt_exp;                 /* the exp of every JWT minted, or 0 for now + lifetime_s */
 } TdSimKnobs;
 
 typedef struct
@@ -121,6 +123,13 @@ TdSimUser        *td_vendor_sim_lookup_user   (TdVendorSim      *self,
                                                const char       *username);
 const TdSimKnobs *td_vendor_sim_get_knobs     (TdVendorSim      *self,
                                                TdSimVendor       vendor);
+/* The vendor's own clock (clock_skew_s), and the expiry of a token it
+ * mints at now on that clock (jwt_exp, or now + lifetime_s). */
+gint64            td_vendor_sim_now           (TdVendorSim      *self,
+                                               TdSimVendor       vendor);
+gint64            td_vendor_sim_expiry        (TdVendorSim      *self,
+                                               TdSimVendor       vendor,
+                                               gint64            now);
 char             *td_vendor_sim_sign_jwt      (TdVendorSim      *self,
                                                JsonObject       *claims);
 char             *td_vendor_sim_dup_issuer    (TdVendorSim      *self,

@@ -417,8 +417,26 @@ td_vendor_sim_store_token (TdVendorSim    *self,
 
   record->username = g_strdup (username);
   record->kind = kind;
-  record->expires_at = expires_at;
+  /* Minted on the vendor's clock, checked against the real one. */
+  record->expires_at = expires_at - self->vendors[vendor].knobs.clock_skew_s;
   g_hash_table_replace (self->vendors[vendor].tokens, g_strdup (token), record);
+}
+
+gint64
+td_vendor_sim_now (TdVendorSim *self,
+                   TdSimVendor  vendor)
+{
+  return td_sim_now () + self->vendors[vendor].knobs.clock_skew_s;
+}
+
+gint64
+td_vendor_sim_expiry (TdVendorSim *self,
+                      TdSimVendor  vendor,
+                      gint64       now)
+{
+  const TdSimKnobs *knobs = &self->vendors[vendor].knobs;
+
+  return knobs->jwt_exp != 0 ? knobs->jwt_exp : now + knobs->lifetime_s;
 }
 
 const TdSimToken *
@@ -676,6 +694,24 @@ td_vendor_sim_apply_config (TdVendorSim  *self,
             if (vendor < 0 || v == vendor)
               knobs[v].lifetime_s = int_value;
         }
+      else if (g_str_equal (name, "clock_skew_s"))
+        {
+          /* Up to ten years either way. */
+          if (!get_int_member (node, name, -315360000, 315360000, &int_value, error))
+            return FALSE;
+          for (int v = 0; v < TD_SIM_N_VENDORS; v++)
+            if (vendor < 0 || v == vendor)
+              knobs[v].clock_skew_s = int_value;
+        }
+      else if (g_str_equal (name, "jwt_exp"))
+        {
+          /* Any positive time, even past the year 9999: a hostile answer. */
+          if (!get_int_member (node, name, 0, G_MAXINT64, &int_value, error))
+            return FALSE;
+          for (int v = 0; v < TD_SIM_N_VENDORS; v++)
+            if (vendor < 0 || v == vendor)
+              knobs[v].jwt_exp = int_value;
+        }
       else if (g_str_equal (name, "failure_rate"))
         {
           double rate;
@@ -763,6 +799,8 @@ dup_config (TdVendorSim *self)
       json_object_set_int_member (entry, "latency_ms", knobs->latency_ms);
       json_object_set_int_member (entry, "lifetime_s", knobs->lifetime_s);
       json_object_set_double_member (entry, "failure_rate", knobs->failure_rate);
+      json_object_set_int_member (entry, "clock_skew_s", knobs->clock_skew_s);
+      json_object_set_int_member (entry, "jwt_exp", knobs->jwt_exp);
       if (v == TD_SIM_VENDOR_COVERWHALE)
         json_object_set_boolean_member (entry, "expires_in_as_string",
                                         knobs->expires_in_as_string);
@@ -1326,6 +1364,17 @@ handle_vendor (TdVendorSim       *self,
   route->handler (&req);
 
 out:
+  /* libsoup wrote the real time; a vendor with a wrong clock says its own. */
+  if (knobs->clock_skew_s != 0)
+    {
+      g_autoptr(GDateTime) vendor_now =
+        g_date_time_new_from_unix_utc (td_vendor_sim_now (self, vendor));
+      g_autofree char *date = soup_date_time_to_string (vendor_now, SOUP_DATE_HTTP);
+
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Date",
+                                    date);
+    }
+
   if (kind == TD_SIM_PENDING_HANG || kind == TD_SIM_PENDING_RESET)
     td_vendor_sim_note (self, "%s %s %s -> %s", vendor_info[vendor].name, method, subpath,
                         hostile_names[hostile]);
@@ -1669,6 +1718,57 @@ control_last (TdVendorSim  *self,
   return object;
 }
 
+/* The tokens of a user that are still accepted, so that a test can look
+ * for them where they should not be (a core dump of tokendesk). */
+static JsonObject *
+control_tokens (TdVendorSim  *self,
+                JsonObject   *body,
+                GHashTable   *query,
+                GError      **error)
+{
+  const char *vendor = query ? g_hash_table_lookup (query, "vendor") : NULL;
+  const char *username = query ? g_hash_table_lookup (query, "username") : NULL;
+  static const char * const kind_names[] = {
+    [TD_SIM_TOKEN_ACCESS] = "access",
+    [TD_SIM_TOKEN_ID] = "id",
+    [TD_SIM_TOKEN_REFRESH] = "refresh",
+    [TD_SIM_TOKEN_ADMIN] = "admin",
+  };
+  JsonArray *arrays[G_N_ELEMENTS (kind_names)];
+  GHashTableIter iter;
+  gpointer token, value;
+  JsonObject *object;
+  int parsed;
+
+  if (vendor == NULL || username == NULL)
+    {
+      g_set_error_literal (error, TD_VENDOR_SIM_ERROR, TD_VENDOR_SIM_ERROR_INVALID,
+                           "the 'vendor' and 'username' parameters are required");
+      return NULL;
+    }
+
+  if (!parse_vendor (vendor, &parsed, error))
+    return NULL;
+
+  object = json_object_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    {
+      arrays[i] = json_array_new ();
+      json_object_set_array_member (object, kind_names[i], arrays[i]);
+    }
+
+  g_hash_table_iter_init (&iter, self->vendors[parsed].tokens);
+  while (g_hash_table_iter_next (&iter, &token, &value))
+    {
+      TdSimToken *record = value;
+
+      if (g_strcmp0 (record->username, username) == 0 && td_sim_now () < record->expires_at)
+        json_array_add_string_element (arrays[record->kind], token);
+    }
+
+  return object;
+}
+
 typedef struct
 {
   const char *method;
@@ -1688,6 +1788,7 @@ static const TdSimControlRoute control_routes[] = {
   { "POST", "revoke", control_revoke },
   { "GET", "outbox", control_outbox },
   { "GET", "last", control_last },
+  { "GET", "tokens", control_tokens },
 };
 
 static void

@@ -58,9 +58,16 @@ main (int   argc,
     }
 
   /* `tokendesk token NAME` and friends must work over SSH and in scripts:
-   * commands never load GTK or need a display. */
-  if (argc > 1 && td_cli_is_command (argv[1]))
+   * commands never load GTK or need a display. Anything that is not an
+   * option is taken as a command, so that a typo (`tokendesk tokne`) is
+   * answered as one rather than handed to the app, which takes no
+   * arguments. */
+  if (argc > 1 && (td_cli_is_command (argv[1]) || argv[1][0] != '-'))
     {
+      /* stdout is for tokens and JSON that scripts read: GLib's default
+       * writer would put debug and info messages there. */
+      g_log_writer_default_set_use_stderr (TRUE);
+
       td_vendors_init ();
       return td_cli_run (argc, argv);
     }

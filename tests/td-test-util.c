@@ -351,8 +351,11 @@ run_keyring_daemon (TdTestBus  *bus,
   g_autoptr(GError) error = NULL;
   g_autofree char *data_dir = g_build_filename (bus->dir, "data", NULL);
 
+  /* Its stderr too: "discover_other_daemon: 1" at each start says only
+   * that --start found the daemon --unlock made. */
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus->address, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", bus->runtime_dir, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_dir, TRUE);
@@ -361,6 +364,37 @@ run_keyring_daemon (TdTestBus  *bus,
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
+}
+
+/* As tests/headless-session does: both steps, and a password. On a
+ * keyring already made, the same password unlocks it again. */
+static void
+start_keyring (TdTestBus *bus)
+{
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  run_keyring_daemon (bus, "--unlock", "private-keyring-password");
+  run_keyring_daemon (bus, "--start", "");
+
+  connection = td_test_bus_connect (bus);
+  for (int i = 0; i < 100; i++)
+    {
+      g_clear_pointer (&reply, g_variant_unref);
+      g_clear_error (&error);
+      reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
+                                           "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                           "GetConnectionUnixProcessID",
+                                           g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                           G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE,
+                                           -1, NULL, &error);
+      if (reply != NULL)
+        break;
+      g_usleep (50 * 1000);
+    }
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &bus->keyring_pid);
 }
 
 TdTestBus *
@@ -415,34 +449,51 @@ td_test_bus_start (gboolean    with_keyring,
   g_assert_nonnull (bus->address);
 
   if (with_keyring)
-    {
-      g_autoptr(GDBusConnection) connection = NULL;
-      g_autoptr(GVariant) reply = NULL;
-
-      /* As tests/headless-session does: both steps, and a password. */
-      run_keyring_daemon (bus, "--unlock", "private-keyring-password");
-      run_keyring_daemon (bus, "--start", "");
-
-      connection = td_test_bus_connect (bus);
-      for (int i = 0; i < 100; i++)
-        {
-          g_clear_pointer (&reply, g_variant_unref);
-          g_clear_error (&error);
-          reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
-                                               "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                               "GetConnectionUnixProcessID",
-                                               g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                               G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE,
-                                               -1, NULL, &error);
-          if (reply != NULL)
-            break;
-          g_usleep (50 * 1000);
-        }
-      g_assert_no_error (error);
-      g_variant_get (reply, "(u)", &bus->keyring_pid);
-    }
+    start_keyring (bus);
 
   return bus;
+}
+
+void
+td_test_bus_kill_keyring (TdTestBus *bus)
+{
+  g_autoptr(GDBusConnection) connection = td_test_bus_connect (bus);
+
+  g_assert_cmpint (bus->keyring_pid, >, 0);
+  kill (bus->keyring_pid, SIGKILL);
+
+  /* Its name goes when the bus sees its connection close; a daemon
+   * started again before that would find the old one still registered. */
+  for (int i = 0; i < 200; i++)
+    {
+      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GError) error = NULL;
+      gboolean has_owner;
+
+      reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
+                                           "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                           "NameHasOwner",
+                                           g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
+                                           -1, NULL, &error);
+      g_assert_no_error (error);
+      g_variant_get (reply, "(b)", &has_owner);
+      if (!has_owner)
+        {
+          bus->keyring_pid = 0;
+          return;
+        }
+      g_usleep (10 * 1000);
+    }
+
+  g_error ("the killed gnome-keyring-daemon still owns its name after 2 s");
+}
+
+void
+td_test_bus_start_keyring (TdTestBus *bus)
+{
+  g_assert_cmpint (bus->keyring_pid, ==, 0);
+  start_keyring (bus);
 }
 
 /* Names on a bus, and logind ---------------------------------------------- */

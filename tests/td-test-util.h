@@ -131,6 +131,10 @@ TdTestBus       *td_test_bus_start        (gboolean            with_keyring,
 /* A connection to it, as a client. */
 GDBusConnection *td_test_bus_connect      (TdTestBus          *bus);
 void             td_test_bus_stop         (TdTestBus          *bus);
+/* Kills the bus's gnome-keyring with SIGKILL and waits until its name is
+ * gone; starts it again, unlocked, on the same keyring files. */
+void             td_test_bus_kill_keyring (TdTestBus          *bus);
+void             td_test_bus_start_keyring (TdTestBus         *bus);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdTestBus, td_test_bus_stop)
 

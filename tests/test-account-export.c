@@ -235,6 +235,21 @@ test_invalid (void)
     { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
       "{\"name\":\"x\",\"vendor\":\"logware\",\"username\":\"\xff\"}]}",
       "accounts.json" },
+    /* Names that would show as another: refused, and named escaped. */
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"admin\\u202ekrow\",\"vendor\":\"logware\",\"username\":\"u\"}]}",
+      "account 1 (“admin\\u202Ekrow”): The account name contains an invisible character (U+202E)" },
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"two\\nlines\",\"vendor\":\"logware\",\"username\":\"u\"}]}",
+      "control character (U+000A)" },
+    /* json-glib would cut the name at the NUL: "a" is not what the file says. */
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"a\\u0000b\",\"vendor\":\"logware\",\"username\":\"u\"}]}",
+      "NUL" },
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"x\",\"vendor\":\"logware\",\"username\":\"u\","
+      "\"endpoint\":\"https://u:p@example.com\"}]}",
+      "username or password" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <libsecret/secret.h>
 #include <string.h>
 
 #include "td-jwt.h"
@@ -321,6 +322,95 @@ test_metadata (void)
     g_assert_cmpstr (td_provider_get_vendor_id (all->data), ==, order[i]);
 }
 
+/* The access token the keyring holds for the account now. */
+static char *
+dup_stored_access_token (TdAccount *account)
+{
+  static const SecretSchema schema = {
+    "io.github.tokendesk.TokenDesk.Secret", SECRET_SCHEMA_NONE,
+    { { "account", SECRET_SCHEMA_ATTRIBUTE_STRING }, { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING } },
+  };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  text = secret_password_lookup_sync (&schema, NULL, &error, "account", td_account_get_id (account),
+                                      "kind", "credentials", NULL);
+  g_assert_no_error (error);
+  g_assert_nonnull (text);
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+
+  return g_strdup (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)),
+                                                  "access_token"));
+}
+
+typedef struct
+{
+  char     *token_before;
+  gboolean  notified;
+  gboolean  stored_first;
+} StoreFirst;
+
+static void
+granted_lifetime_notify_cb (TdAccount  *account,
+                            GParamSpec *pspec,
+                            StoreFirst *data)
+{
+  g_autofree char *stored = dup_stored_access_token (account);
+
+  data->notified = TRUE;
+  data->stored_first = g_strcmp0 (stored, data->token_before) != 0;
+}
+
+/* The rotated tokens reach the keyring before anything else happens: the
+ * first thing anyone hears of the renewal (here, the granted lifetime that
+ * changed) finds them stored. */
+static void
+test_store_first (void)
+{
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdTokenManager) manager = td_token_manager_new (store);
+  g_autoptr(TdAccount) account = td_test_account_new (sim, "coverwhale", "alice");
+  g_autoptr(GError) error = NULL;
+  StoreFirst data = { 0 };
+  gulong handler;
+
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_test_skip ("needs the keyring of tests/headless-session");
+      return;
+    }
+
+  td_test_sim_reset (sim);
+  td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"lifetime_s\":600}");
+  g_assert_true (td_test_manager_sign_in (manager, account, "alice-password", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (td_account_get_granted_lifetime (account), ==, 600);
+  data.token_before = dup_stored_access_token (account);
+
+  td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"lifetime_s\":1200}");
+  handler = g_signal_connect (account, "notify::granted-lifetime",
+                              G_CALLBACK (granted_lifetime_notify_cb), &data);
+  g_assert_true (td_test_manager_renew (manager, account, &error));
+  g_assert_no_error (error);
+  g_signal_handler_disconnect (account, handler);
+
+  g_assert_true (data.notified);
+  g_assert_true (data.stored_first);
+  g_free (data.token_before);
+
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GAsyncResult) done = NULL;
+
+    td_token_manager_sign_out_async (manager, account, TRUE, NULL, td_test_result_cb, &result);
+    done = td_test_wait_result (&result);
+    g_assert_true (td_token_manager_sign_out_finish (manager, done, NULL));
+  }
+  td_test_sim_reset (sim);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -336,6 +426,7 @@ main (int   argc,
   g_test_add_func ("/coverwhale/no-username", test_no_username);
   g_test_add_func ("/coverwhale/refresh-rotation", test_refresh_rotation);
   g_test_add_func ("/coverwhale/manager-keeps-rotated-token", test_manager_keeps_rotated_token);
+  g_test_add_func ("/coverwhale/store-first", test_store_first);
   g_test_add_func ("/coverwhale/expires-in-forms", test_expires_in_forms);
   g_test_add_func ("/coverwhale/header", test_header);
   g_test_add_func ("/coverwhale/password-reset", test_password_reset);

@@ -278,6 +278,92 @@ test_manager (gconstpointer data)
     g_assert_true (pair.b_first);
 }
 
+/* Answers about time: an exp past the year 9999, a token expired when it
+ * arrives, and a vendor whose clock is not ours. */
+static TdTokens *
+login_with_config (const char  *vendor,
+                   const char  *config,
+                   GError     **error)
+{
+  g_autoptr(TdAccount) account = td_test_account_new (sim, vendor, "alice");
+  g_autofree char *body = g_strdup_printf ("{\"vendor\":\"%s\",%s}", vendor, config);
+
+  td_test_sim_reset (sim);
+  /* Couchdrop's tokens are opaque unless asked: without exp, nothing to check. */
+  if (g_str_equal (vendor, "couchdrop"))
+    td_test_sim_config (sim, "{\"vendor\":\"couchdrop\",\"jwt_tokens\":true}");
+  td_test_sim_config (sim, body);
+
+  return td_test_login (account, "alice-password", NULL, error);
+}
+
+static void
+test_clock (gconstpointer data)
+{
+  const char *vendor = data;
+  const char *display = td_provider_get_display_name (td_test_provider (vendor));
+  gint64 lifetime = g_str_equal (vendor, "logware") ? 36000 : 3600;
+
+  /* An exp GDateTime cannot show is an invalid answer, not "never". */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TdTokens) tokens = login_with_config (vendor, "\"jwt_exp\":253402300800", &error);
+
+    g_assert_null (tokens);
+    td_test_assert_td_error (error, TD_ERROR_INVALID_RESPONSE, display, "expiry");
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TdTokens) tokens = login_with_config (vendor, "\"jwt_exp\":253402300799", &error);
+
+    g_assert_no_error (error);
+    /* Cover Whale's own expiry is ExpiresIn; the others take exp. */
+    if (!g_str_equal (vendor, "coverwhale"))
+      g_assert_cmpint (tokens->expires_at, ==, G_GINT64_CONSTANT (253402300799));
+  }
+
+  /* Expired when issued: refused, naming the clock (Cover Whale says
+   * when its tokens expire as a duration: one below zero is nonsense). */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TdTokens) tokens = login_with_config (vendor, "\"lifetime_s\":-600", &error);
+
+    g_assert_null (tokens);
+    td_test_assert_td_error (error, TD_ERROR_INVALID_RESPONSE, display, NULL);
+    if (!g_str_equal (vendor, "coverwhale"))
+      g_assert_nonnull (strstr (error->message, "clock"));
+  }
+
+  /* The vendor's clock two hours ahead, then two hours behind (its tokens
+   * would look expired): the expiry is on ours, and the token works. */
+  for (int sign = 1; sign >= -1; sign -= 2)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TdTokens) tokens = NULL;
+      g_autofree char *config = g_strdup_printf ("\"clock_skew_s\":%d", sign * 7200);
+      gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+      g_test_expect_message ("td-vendor", G_LOG_LEVEL_MESSAGE,
+                             sign > 0 ? "*clock is 7200 s behind*" : "*clock is 7200 s ahead*");
+      tokens = login_with_config (vendor, config, &error);
+      g_test_assert_expected_messages ();
+      g_assert_no_error (error);
+      g_assert_cmpint (ABS (tokens->expires_at - (now + lifetime)), <=, 5);
+    }
+
+  /* A minute or less is left alone, and said nothing about. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TdTokens) tokens = NULL;
+    gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+    tokens = login_with_config (vendor, "\"clock_skew_s\":50", &error);
+    g_assert_no_error (error);
+    if (!g_str_equal (vendor, "coverwhale"))
+      g_assert_cmpint (ABS (tokens->expires_at - (now + 50 + lifetime)), <=, 5);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -305,6 +391,13 @@ main (int   argc,
         g_test_add_data_func (provider_path, c, test_provider);
         g_test_add_data_func (manager_path, c, test_manager);
       }
+
+  for (guint v = 0; v < G_N_ELEMENTS (vendors); v++)
+    {
+      g_autofree char *path = g_strdup_printf ("/hostile/%s/clock", vendors[v]);
+
+      g_test_add_data_func (path, vendors[v], test_clock);
+    }
 
   ret = g_test_run ();
   td_test_sim_stop (sim);

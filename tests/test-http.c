@@ -36,12 +36,12 @@ test_https_required (void)
   gint64 start = g_get_monotonic_time ();
 
   /* A .invalid host never resolves: had a request been attempted, the
-   * error would be "unreachable", not "insecure". */
+   * error would be "unreachable", not an invalid endpoint. */
   td_account_set_username (account, "alice");
   td_account_set_endpoint (account, "http://coverwhale.invalid/api/v1");
   tokens = td_test_login (account, "alice-password", NULL, &error);
   g_assert_null (tokens);
-  td_test_assert_td_error (error, TD_ERROR_INSECURE, NULL, "https://");
+  td_test_assert_td_error (error, TD_ERROR_INVALID_ENDPOINT, NULL, "https://");
   g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
 
   /* The same from a preset-less vendor with a typed address. */
@@ -54,7 +54,7 @@ test_https_required (void)
     td_account_set_endpoint (senmo, "http://10.0.0.1:8080/senmo");
     senmo_tokens = td_test_login (senmo, "alice-password", NULL, &senmo_error);
     g_assert_null (senmo_tokens);
-    g_assert_error (senmo_error, TD_ERROR, TD_ERROR_INSECURE);
+    g_assert_error (senmo_error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT);
   }
 }
 
@@ -73,17 +73,29 @@ test_url_validation (void)
     { "http://localhost:1234", TRUE, 0 },
     { "http://LOCALHOST", TRUE, 0 },
     { "http://[::1]:8080/x", TRUE, 0 },
-    { "http://example.com", FALSE, TD_ERROR_INSECURE },
-    { "http://10.0.0.1", FALSE, TD_ERROR_INSECURE },
-    { "http://[::2]/", FALSE, TD_ERROR_INSECURE },
-    { "http://localhost.example.com/", FALSE, TD_ERROR_INSECURE },
-    { "http://127.0.0.1.nip.io/", FALSE, TD_ERROR_INSECURE },
+    { "http://example.com", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "http://10.0.0.1", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "http://[::2]/", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "http://localhost.example.com/", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "http://127.0.0.1.nip.io/", FALSE, TD_ERROR_INVALID_ENDPOINT },
     { "ftp://example.com/", FALSE, TD_ERROR_INVALID_ENDPOINT },
     { "file:///etc/passwd", FALSE, TD_ERROR_INVALID_ENDPOINT },
     { "app.coverwhale.com/api/v1", FALSE, TD_ERROR_INVALID_ENDPOINT },
     { "https://", FALSE, TD_ERROR_INVALID_ENDPOINT },
     { "not a url", FALSE, TD_ERROR_INVALID_ENDPOINT },
     { "", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    /* Credentials have their own fields and the keyring: in the address
+     * they would be stored in accounts.ini and printed by list --json. */
+    { "https://user:secret@example.com/", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "https://user@example.com/", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "https://:secret@example.com/", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "http://user:secret@127.0.0.1:8080/", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    /* Control and invisible characters. */
+    { "https://example.com/a\nb", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "https://example.com/\tx", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "https://example.com/\x7f", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "https://exa\xe2\x80\xaemple.com/", FALSE, TD_ERROR_INVALID_ENDPOINT },
+    { "https://example.com/\xff", FALSE, TD_ERROR_INVALID_ENDPOINT },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -94,7 +106,16 @@ test_url_validation (void)
       if (ok != cases[i].ok)
         g_error ("“%s”: expected %s", cases[i].url, cases[i].ok ? "valid" : "an error");
       if (!ok)
-        g_assert_error (error, TD_ERROR, (int) cases[i].code);
+        {
+          g_assert_error (error, TD_ERROR, (int) cases[i].code);
+          /* Never echoed: it may hold a password, or characters that
+           * rewrite the terminal line. */
+          g_assert_null (strstr (error->message, "secret"));
+          g_assert_true (g_utf8_validate (error->message, -1, NULL));
+          for (const char *p = error->message; *p; p = g_utf8_next_char (p))
+            g_assert_false (g_unichar_iscntrl (g_utf8_get_char (p)) ||
+                            g_unichar_type (g_utf8_get_char (p)) == G_UNICODE_FORMAT);
+        }
     }
 
   /* Endpoints: a preset id, the default preset, a URL without its slash. */

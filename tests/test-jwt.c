@@ -177,6 +177,12 @@ test_exp_types (void)
     { "{\"exp\":0}", FALSE, 0 },
     { "{\"exp\":1e300}", FALSE, 0 },
     { "{\"exp\":99999999999999999999}", FALSE, 0 },
+    /* The last second GDateTime can show, and the first it cannot: past
+     * it a token is not "never expiring", it is an invalid answer. */
+    { "{\"exp\":253402300799}", TRUE, G_GINT64_CONSTANT (253402300799) },
+    { "{\"exp\":253402300800}", FALSE, 0 },
+    { "{\"exp\":253402300800.0}", FALSE, 0 },
+    { "{\"exp\":1099511627776}", FALSE, 0 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -232,6 +232,11 @@ td_cli_add (TdCli  *cli,
 
   if (*name == '\0')
     return td_cli_usage_error (cli, "%s", _("the account name is empty"));
+  /* Before anything is asked or stored: a name that is not UTF-8 cannot
+   * be written to the account file, and one with control or bidi
+   * characters would let `list` show something else than it is. */
+  if (!td_account_name_check (name, &error))
+    return td_cli_usage_error (cli, "%s", error->message);
 
   if (admin_token)
     {
@@ -448,25 +453,24 @@ td_cli_list (TdCli  *cli,
   manager = td_cli_get_manager (cli);
   n_accounts = g_list_model_get_n_items (G_LIST_MODEL (list));
 
+  /* One keyring search for every account, not one per account. */
+  if (n_accounts > 0)
+    {
+      td_token_manager_load_all_async (manager, G_LIST_MODEL (list), NULL, td_cli_ready_cb, cli);
+      td_token_manager_load_all_finish (manager, td_cli_wait (cli), &keyring_error);
+    }
+
   for (guint i = 0; i < n_accounts; i++)
     {
       g_autoptr(TdAccount) account = g_list_model_get_item (G_LIST_MODEL (list), i);
-      g_autoptr(GError) error = NULL;
-      const char *state = NULL;
+      const char *state = "unknown";
 
-      /* One failing keyring fails them all: ask it once. */
+      /* Only the keyring fails a load of every account; without it, no
+       * state is known. */
       if (keyring_error == NULL)
-        {
-          td_token_manager_load_async (manager, account, NULL, td_cli_ready_cb, cli);
-          if (td_token_manager_load_finish (manager, td_cli_wait (cli), &error))
-            state = td_account_state_to_string (td_account_get_state (account));
-          else if (g_error_matches (error, TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE))
-            keyring_error = g_steal_pointer (&error);
-          else
-            state = td_account_state_to_string (TD_ACCOUNT_STATE_ERROR);
-        }
+        state = td_account_state_to_string (td_account_get_state (account));
 
-      g_ptr_array_add (states, (gpointer) (state ? state : "unknown"));
+      g_ptr_array_add (states, (gpointer) state);
     }
 
   if (json)
@@ -521,11 +525,19 @@ td_cli_list (TdCli  *cli,
         {
           g_autoptr(TdAccount) account = g_list_model_get_item (G_LIST_MODEL (list), i);
           g_autofree char *expires = format_expiry (td_account_get_expires_at (account));
+          const char *username = td_account_get_username (account);
+          /* For a terminal: a control or bidi character in a name from an
+           * older file would let one line pass for another. --json has
+           * the names as they are. */
+          g_autofree char *name = NULL;
+          g_autofree char *shown_username = NULL;
 
+          name = td_account_name_dup_printable (td_account_get_display_name (account));
+          shown_username = td_account_name_dup_printable (username ? username : "-");
           printf ("%-20s %-12s %-20s %-14s %s\n",
-                  td_account_get_display_name (account),
+                  name,
                   td_account_get_vendor (account),
-                  td_account_get_username (account) ? td_account_get_username (account) : "-",
+                  shown_username,
                   (const char *) g_ptr_array_index (states, i),
                   expires ? expires
                           : td_account_get_expires_at (account) == TD_EXPIRES_NEVER

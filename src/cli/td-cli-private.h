@@ -8,6 +8,7 @@
 
 #include "td-account.h"
 #include "td-account-list.h"
+#include "td-account-name.h"
 #include "td-provider.h"
 #include "td-token-manager.h"
 #include "td-token-store.h"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "td-cli-private.h"
 #include "td-error.h"
@@ -33,11 +34,33 @@ typedef enum
 #define ENV_EXPIRES_AT "TOKENDESK_EXPIRES_AT"
 
 static void
+write_all (const char *data,
+           gsize       length)
+{
+  while (length > 0)
+    {
+      ssize_t n = write (STDOUT_FILENO, data, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      /* A closed pipe or a full disk: the caller sees the output cut
+       * short, as it would with stdio. */
+      if (n <= 0)
+        return;
+
+      data += n;
+      length -= n;
+    }
+}
+
+/* Straight to the file descriptor: stdio would keep a copy of the secret
+ * in its buffer until the process exits. */
+static void
 print_secret_line (const char *line)
 {
-  fputs (line, stdout);
-  fputc ('\n', stdout);
   fflush (stdout);
+  write_all (line, strlen (line));
+  write_all ("\n", 1);
 }
 
 /* ISO 8601 in UTC, or NULL for a token that never expires. */
@@ -60,8 +83,8 @@ print_json_token (TdProvider *provider,
                   const char *token)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
+  /* Shares its strings, the token among them, with the builder's tree. */
+  g_auto(TdSecretJson) root = NULL;
   g_auto(TdSecret) header = td_provider_format_header (provider, token);
   g_auto(TdSecret) data = NULL;
   g_autofree char *expires_at = dup_expires_at_iso (account);
@@ -79,8 +102,7 @@ print_json_token (TdProvider *provider,
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  data = json_generator_to_data (generator, NULL);
+  data = td_secret_json_to_string (root, NULL);
   print_secret_line (data);
 }
 
@@ -92,15 +114,15 @@ print_env_token (TdProvider *provider,
 {
   g_auto(TdSecret) header = td_provider_format_header (provider, token);
   g_autofree char *expires_at = dup_expires_at_iso (account);
-  g_auto(TdSecret) quoted_token = g_shell_quote (token);
-  g_auto(TdSecret) quoted_header = g_shell_quote (header);
+  g_auto(TdSecret) quoted_token = td_secret_shell_quote (token);
+  g_auto(TdSecret) quoted_header = td_secret_shell_quote (header);
   g_autofree char *quoted_expires_at = g_shell_quote (expires_at ? expires_at : "");
   g_auto(TdSecret) lines = NULL;
 
-  lines = g_strdup_printf ("export " ENV_TOKEN "=%s\n"
-                           "export " ENV_HEADER "=%s\n"
-                           "export " ENV_EXPIRES_AT "=%s",
-                           quoted_token, quoted_header, quoted_expires_at);
+  lines = td_secret_concat ("export " ENV_TOKEN "=", quoted_token, "\n",
+                            "export " ENV_HEADER "=", quoted_header, "\n",
+                            "export " ENV_EXPIRES_AT "=", quoted_expires_at,
+                            NULL);
   print_secret_line (lines);
 }
 
@@ -304,6 +326,24 @@ environ_free (char **envp)
 typedef char **TdEnviron;
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (TdEnviron, environ_free, NULL)
 
+/* g_environ_setenv formats the entry with g_strdup_printf, whose growing
+ * buffer leaves copies of the value behind. */
+static char **
+setenv_secret (char       **envp,
+               const char  *variable,
+               const char  *value)
+{
+  guint length;
+
+  envp = g_environ_unsetenv (envp, variable);
+  length = g_strv_length (envp);
+  envp = g_renew (char *, envp, length + 2);
+  envp[length] = td_secret_concat (variable, "=", value, NULL);
+  envp[length + 1] = NULL;
+
+  return envp;
+}
+
 /* Runs command with the token in its environment, never on a command line
  * (which every user of the machine can read in /proc), and waits for it.
  * Its standard streams are ours. */
@@ -321,9 +361,9 @@ run_with_token (TdCli       *cli,
   GPid pid;
   int wait_status;
 
-  envp = g_environ_setenv (envp, ENV_TOKEN, token, TRUE);
-  envp = g_environ_setenv (envp, ENV_HEADER, header, TRUE);
-  envp = g_environ_setenv (envp, ENV_EXPIRES_AT, expires_at ? expires_at : "", TRUE);
+  envp = setenv_secret (envp, ENV_TOKEN, token);
+  envp = setenv_secret (envp, ENV_HEADER, header);
+  envp = setenv_secret (envp, ENV_EXPIRES_AT, expires_at ? expires_at : "");
 
   if (!g_spawn_async (NULL, command, envp,
                       G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |

@@ -460,6 +460,8 @@ td_cli_edit (TdCli  *cli,
       g_strstrip (name);
       if (*name == '\0')
         return td_cli_usage_error (cli, "%s", _("the account name is empty"));
+      if (!td_account_name_check (name, &error))
+        return td_cli_usage_error (cli, "%s", error->message);
       if (name_taken (list, account, name))
         return td_cli_usage_error (cli, _("there is already an account named “%s”"), name);
       td_account_set_display_name (changes, name);

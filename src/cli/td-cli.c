@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "td-cli.h"
 #include "td-cli-private.h"
@@ -63,6 +64,60 @@ td_cli_is_command (const char *arg)
       return TRUE;
 
   return FALSE;
+}
+
+/* Optimal string alignment distance: edits, with a swap of two neighbours
+ * counting as one (tokne → token). Command names are short. */
+static guint
+edit_distance (const char *a,
+               const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *d = NULL;
+
+  if (la > 64 || lb > 64)
+    return G_MAXUINT;
+
+  d = g_new0 (guint, (la + 1) * (lb + 1));
+#define D(i, j) d[(i) * (lb + 1) + (j)]
+  for (gsize i = 0; i <= la; i++)
+    D (i, 0) = i;
+  for (gsize j = 0; j <= lb; j++)
+    D (0, j) = j;
+
+  for (gsize i = 1; i <= la; i++)
+    for (gsize j = 1; j <= lb; j++)
+      {
+        guint cost = a[i - 1] == b[j - 1] ? 0 : 1;
+
+        D (i, j) = MIN (MIN (D (i - 1, j) + 1, D (i, j - 1) + 1), D (i - 1, j - 1) + cost);
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+          D (i, j) = MIN (D (i, j), D (i - 2, j - 2) + 1);
+      }
+
+  return D (la, lb);
+#undef D
+}
+
+/* The command a typo most likely meant, if one is close enough. */
+static const char *
+find_closest_command (const char *typed)
+{
+  const char *best = NULL;
+  guint best_distance = 3;  /* more than two edits away is another word */
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      guint distance = edit_distance (typed, commands[i].name);
+
+      if (distance < best_distance)
+        {
+          best = commands[i].name;
+          best_distance = distance;
+        }
+    }
+
+  return best;
 }
 
 static void
@@ -243,8 +298,10 @@ char *
 td_cli_describe_account (TdAccount *account)
 {
   TdProvider *provider = td_provider_get_for_vendor (td_account_get_vendor (account));
+  g_autofree char *name = td_account_name_dup_printable (td_account_get_display_name (account));
 
-  return g_strdup_printf ("%s (%s)", td_account_get_display_name (account),
+  /* Escaped: a name from an older file may hold control or bidi characters. */
+  return g_strdup_printf ("%s (%s)", name,
                           provider ? td_provider_get_display_name (provider)
                                    : td_account_get_vendor (account));
 }
@@ -316,8 +373,10 @@ td_cli_find_account (TdCli      *cli,
   account = td_account_list_find_by_name (list, name);
   if (account == NULL)
     {
+      g_autofree char *shown = td_account_name_dup_printable (name);
+
       fprintf (stderr, _("tokendesk %s: no account named “%s” (see “tokendesk list”)\n"),
-               cli->command, name);
+               cli->command, shown);
       *status = TD_CLI_EXIT_USAGE;
     }
 
@@ -333,10 +392,12 @@ td_cli_get_provider (TdCli     *cli,
 
   if (provider == NULL)
     {
+      const char *display_name = td_account_get_display_name (account);
+      g_autofree char *name = td_account_name_dup_printable (display_name);
+
       fprintf (stderr, _("tokendesk %s: %s: this version of Token Desk does not know the "
                          "vendor “%s”\n"),
-               cli->command, td_account_get_display_name (account),
-               td_account_get_vendor (account));
+               cli->command, name, td_account_get_vendor (account));
       *status = TD_CLI_EXIT_USAGE;
     }
 
@@ -498,6 +559,9 @@ td_cli_run (int    argc,
   g_return_val_if_fail (argc >= 2, TD_CLI_EXIT_USAGE);
 
   g_set_prgname ("tokendesk");
+  /* stdout is the token a script reads: GLib would print debug messages
+   * (G_MESSAGES_DEBUG) there, into `$(tokendesk token work)`. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (g_str_equal (argv[1], "help"))
     {
@@ -524,7 +588,14 @@ td_cli_run (int    argc,
 
   if (command == NULL)
     {
-      fprintf (stderr, _("tokendesk: unknown command “%s” (see “tokendesk help”)\n"), argv[1]);
+      const char *closest = find_closest_command (argv[1]);
+      g_autofree char *shown = td_account_name_dup_printable (argv[1]);
+
+      if (closest != NULL)
+        fprintf (stderr, _("tokendesk: unknown command “%s”; did you mean “%s”? "
+                           "(see “tokendesk help”)\n"), shown, closest);
+      else
+        fprintf (stderr, _("tokendesk: unknown command “%s” (see “tokendesk help”)\n"), shown);
       return TD_CLI_EXIT_USAGE;
     }
 

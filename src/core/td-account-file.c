@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "td-account-file.h"
+#include "td-account-name.h"
 #include "td-error.h"
 #include "td-provider.h"
 
@@ -96,17 +97,216 @@ parse_granted_lifetime (const char *text,
   return TRUE;
 }
 
+/* GKeyFile merges groups of the same name into one, so a file with two
+ * [id] groups (edited by hand, or two copies pasted together) would load
+ * as one account made of both, and the next save would drop the other.
+ * Look for them in the text itself: a group line is, after leading
+ * blanks, '[' name ']'. Called on text GKeyFile has accepted. */
+static char *
+find_duplicate_group (const char *data,
+                      gsize       length,
+                      guint       n_groups)
+{
+  g_autoptr(GHashTable) seen = NULL;
+  const char *end = data + length;
+  const char *line = data;
+  guint n_lines = 0;
+
+  /* Counted first, without allocating: as many group lines as groups is
+   * the usual case, and then no name appears twice. */
+  while (line < end)
+    {
+      const char *line_end = memchr (line, '\n', end - line);
+      const char *p = line;
+
+      if (line_end == NULL)
+        line_end = end;
+      while (p < line_end && g_ascii_isspace (*p))
+        p++;
+      if (p < line_end && *p == '[' && memchr (p + 1, ']', line_end - (p + 1)) != NULL)
+        n_lines++;
+      line = line_end + 1;
+    }
+
+  if (n_lines == n_groups)
+    return NULL;
+
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  line = data;
+
+  while (line < end)
+    {
+      const char *line_end = memchr (line, '\n', end - line);
+      const char *p = line;
+      const char *close;
+
+      if (line_end == NULL)
+        line_end = end;
+
+      while (p < line_end && g_ascii_isspace (*p))
+        p++;
+
+      if (p < line_end && *p == '[' &&
+          (close = memchr (p + 1, ']', line_end - (p + 1))) != NULL)
+        {
+          char *name = g_strndup (p + 1, close - (p + 1));
+
+          if (!g_hash_table_add (seen, name))
+            return g_strndup (p + 1, close - (p + 1));
+        }
+
+      line = line_end + 1;
+    }
+
+  return NULL;
+}
+
+/* One account's settings, read once: checked by the parse and applied
+ * from here, so that loading reads each key of 100,000 accounts once and
+ * not twice. */
+struct _TdAccountFileEntry
+{
+  char      *id;
+  char      *name;      /* stripped */
+  char      *vendor;    /* stripped */
+  char      *username;  /* NULL when absent or empty */
+  char      *endpoint;  /* NULL when absent or empty */
+  TdHandOut  hand_out;
+  gboolean   remember_password;
+  gboolean   admin_token;
+  gboolean   has_renew;
+  gboolean   renew;
+  gboolean   has_assumed_lifetime;
+  gint64     assumed_lifetime;
+  gboolean   has_granted_lifetime;
+  guint      granted_lifetime;
+};
+
+void
+td_account_file_entry_free (TdAccountFileEntry *entry)
+{
+  if (entry == NULL)
+    return;
+
+  g_free (entry->id);
+  g_free (entry->name);
+  g_free (entry->vendor);
+  g_free (entry->username);
+  g_free (entry->endpoint);
+  g_free (entry);
+}
+
+const char *
+td_account_file_entry_get_id (TdAccountFileEntry *entry)
+{
+  return entry->id;
+}
+
+const char *
+td_account_file_entry_get_vendor (TdAccountFileEntry *entry)
+{
+  return entry->vendor;
+}
+
+static char *
+dup_nonempty (GKeyFile   *key_file,
+              const char *id,
+              const char *key)
+{
+  char *value = g_key_file_get_string (key_file, id, key, NULL);
+
+  if (value != NULL && *value == '\0')
+    g_clear_pointer (&value, g_free);
+  return value;
+}
+
+/* Reads the group id into a new entry. On a value that is not valid, a
+ * message for "damaged: …" in *reason, and NULL. */
+static TdAccountFileEntry *
+read_entry (GKeyFile    *key_file,
+            const char  *id,
+            char       **reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hand_out = NULL;
+  g_autofree char *granted = NULL;
+  g_autofree char *shown_name = NULL;
+  TdAccountFileEntry *entry = g_new0 (TdAccountFileEntry, 1);
+  gboolean *switches[] = { &entry->remember_password, &entry->admin_token, &entry->renew };
+
+  entry->id = g_strdup (id);
+
+#define INVALID(fmt, ...) \
+  G_STMT_START { \
+    *reason = g_strdup_printf (fmt, __VA_ARGS__); \
+    td_account_file_entry_free (entry); \
+    return NULL; \
+  } G_STMT_END
+
+  entry->name = g_key_file_get_string (key_file, id, "name", &error);
+  if (g_error_matches (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_UNKNOWN_ENCODING))
+    INVALID (_("account [%s] has a name that is not valid UTF-8 text"), id);
+  g_clear_error (&error);
+  if (entry->name == NULL || *g_strstrip (entry->name) == '\0')
+    INVALID (_("account [%s] has no name"), id);
+  shown_name = td_account_name_dup_printable (entry->name);
+
+  entry->vendor = g_key_file_get_string (key_file, id, "vendor", NULL);
+  if (entry->vendor == NULL || *g_strstrip (entry->vendor) == '\0')
+    INVALID (_("account “%s” has no vendor"), shown_name);
+
+  entry->hand_out = TD_HAND_OUT_ID_TOKEN;
+  hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
+  if (hand_out != NULL && !td_hand_out_from_string (hand_out, &entry->hand_out))
+    INVALID (_("account “%s” has an unknown hand-out “%s”"), shown_name, hand_out);
+
+  for (guint k = 0; k < G_N_ELEMENTS (boolean_keys); k++)
+    {
+      *switches[k] = g_key_file_get_boolean (key_file, id, boolean_keys[k], &error);
+      if (g_error_matches (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+        g_clear_error (&error);
+      else if (error != NULL)
+        INVALID (_("account “%s”: %s"), shown_name, error->message);
+      else if (switches[k] == &entry->renew)
+        entry->has_renew = TRUE;
+    }
+
+  entry->assumed_lifetime = g_key_file_get_int64 (key_file, id, "assumed-lifetime", &error);
+  if (g_error_matches (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+    g_clear_error (&error);
+  else if (error != NULL)
+    INVALID (_("account “%s”: %s"), shown_name, error->message);
+  else if (entry->assumed_lifetime < 60 || entry->assumed_lifetime > 7 * 24 * 3600)
+    INVALID (_("account “%s” has an assumed lifetime out of range"), shown_name);
+  else
+    entry->has_assumed_lifetime = TRUE;
+
+#undef INVALID
+
+  entry->username = dup_nonempty (key_file, id, "username");
+  entry->endpoint = dup_nonempty (key_file, id, "endpoint");
+  /* Only something learned, never a setting: a value this version cannot
+   * read is as good as none. */
+  granted = g_key_file_get_string (key_file, id, "granted-lifetime", NULL);
+  entry->has_granted_lifetime = parse_granted_lifetime (granted, &entry->granted_lifetime);
+
+  return entry;
+}
+
 GKeyFile *
-td_account_file_parse (GBytes      *contents,
-                       const char  *where,
-                       GError     **error)
+td_account_file_parse_entries (GBytes      *contents,
+                               const char  *where,
+                               GPtrArray  **out_entries,
+                               GError     **error)
 {
   g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GHashTable) names = NULL;
   g_auto(GStrv) groups = NULL;
   gconstpointer data;
   gsize length;
+  gsize n_groups;
   gint64 version;
 
   g_return_val_if_fail (contents != NULL, NULL);
@@ -123,9 +323,25 @@ td_account_file_parse (GBytes      *contents,
     return NULL; \
   } G_STMT_END
 
-  if (!g_key_file_load_from_data (key_file, data, length, G_KEY_FILE_KEEP_COMMENTS,
+  /* Comments and every key kept, even translations: what this version
+   * does not know is written back as it was (td_account_file_serialize). */
+  if (!g_key_file_load_from_data (key_file, data, length,
+                                  G_KEY_FILE_KEEP_COMMENTS | G_KEY_FILE_KEEP_TRANSLATIONS,
                                   &local_error))
     DAMAGED ("%s", local_error->message);
+
+  groups = g_key_file_get_groups (key_file, &n_groups);
+
+  {
+    g_autofree char *duplicate = find_duplicate_group (data, length, n_groups);
+
+    if (duplicate != NULL)
+      {
+        g_autofree char *shown = td_account_name_dup_printable (duplicate);
+
+        DAMAGED (_("the group [%s] appears twice"), shown);
+      }
+  }
 
   if (!g_key_file_has_group (key_file, MAIN_GROUP))
     DAMAGED (_("it has no [%s] group"), MAIN_GROUP);
@@ -156,163 +372,150 @@ td_account_file_parse (GBytes      *contents,
     }
 
   names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  groups = g_key_file_get_groups (key_file, NULL);
+  entries = g_ptr_array_new_full (n_groups,
+                                  (GDestroyNotify) td_account_file_entry_free);
 
   for (guint i = 0; groups[i] != NULL; i++)
     {
       const char *id = groups[i];
-      g_autofree char *name = NULL;
-      g_autofree char *vendor = NULL;
-      g_autofree char *hand_out = NULL;
-      TdHandOut hand_out_value;
+      g_autofree char *why = NULL;
+      TdAccountFileEntry *entry;
 
       if (g_strcmp0 (id, MAIN_GROUP) == 0)
         continue;
 
-      name = g_key_file_get_string (key_file, id, "name", NULL);
-      vendor = g_key_file_get_string (key_file, id, "vendor", NULL);
-
-      if (name == NULL || *g_strstrip (name) == '\0')
-        DAMAGED (_("account [%s] has no name"), id);
-      if (vendor == NULL || *g_strstrip (vendor) == '\0')
-        DAMAGED (_("account “%s” has no vendor"), name);
-
-      if (!g_hash_table_add (names, g_utf8_casefold (name, -1)))
-        DAMAGED (_("two accounts are named “%s”"), name);
-
-      hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
-      if (hand_out != NULL && !td_hand_out_from_string (hand_out, &hand_out_value))
-        DAMAGED (_("account “%s” has an unknown hand-out “%s”"), name, hand_out);
-
-      for (guint k = 0; k < G_N_ELEMENTS (boolean_keys); k++)
+      /* The id names the keyring items too, which must be UTF-8. */
+      if (!td_account_file_is_valid_id (id))
         {
-          const char *key = boolean_keys[k];
+          g_autofree char *shown = td_account_name_dup_printable (id);
 
-          if (g_key_file_has_key (key_file, id, key, NULL))
-            {
-              g_key_file_get_boolean (key_file, id, key, &local_error);
-              if (local_error != NULL)
-                DAMAGED (_("account “%s”: %s"), name, local_error->message);
-            }
+          DAMAGED (_("[%s] is not a valid account id"), shown);
         }
 
-      if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
-        {
-          gint64 lifetime = g_key_file_get_int64 (key_file, id, "assumed-lifetime", &local_error);
+      entry = read_entry (key_file, id, &why);
+      if (entry == NULL)
+        DAMAGED ("%s", why);
+      g_ptr_array_add (entries, entry);
 
-          if (local_error != NULL)
-            DAMAGED (_("account “%s”: %s"), name, local_error->message);
-          if (lifetime < 60 || lifetime > 7 * 24 * 3600)
-            DAMAGED (_("account “%s” has an assumed lifetime out of range"), name);
+      if (!g_hash_table_add (names, g_utf8_casefold (entry->name, -1)))
+        {
+          g_autofree char *shown_name = td_account_name_dup_printable (entry->name);
+
+          DAMAGED (_("two accounts are named “%s”"), shown_name);
         }
     }
 
 #undef DAMAGED
 
+  if (out_entries != NULL)
+    *out_entries = g_steal_pointer (&entries);
+
   return g_steal_pointer (&key_file);
 }
 
-GStrv
-td_account_file_get_ids (GKeyFile *key_file)
+GKeyFile *
+td_account_file_parse (GBytes      *contents,
+                       const char  *where,
+                       GError     **error)
 {
-  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+  return td_account_file_parse_entries (contents, where, NULL, error);
+}
+
+GPtrArray *
+td_account_file_get_entries (GKeyFile *key_file)
+{
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) td_account_file_entry_free);
   g_auto(GStrv) groups = NULL;
 
   g_return_val_if_fail (key_file != NULL, NULL);
 
   groups = g_key_file_get_groups (key_file, NULL);
   for (guint i = 0; groups[i] != NULL; i++)
-    if (g_strcmp0 (groups[i], MAIN_GROUP) != 0)
-      g_strv_builder_add (ids, groups[i]);
+    {
+      g_autofree char *reason = NULL;
+      TdAccountFileEntry *entry;
 
-  return g_strv_builder_end (ids);
-}
+      if (g_strcmp0 (groups[i], MAIN_GROUP) == 0)
+        continue;
 
-char *
-td_account_file_dup_vendor (GKeyFile   *key_file,
-                            const char *id)
-{
-  g_return_val_if_fail (key_file != NULL, NULL);
-  g_return_val_if_fail (id != NULL, NULL);
+      /* Only for a key file that passed the parse: nothing fails here. */
+      entry = read_entry (key_file, groups[i], &reason);
+      if (entry != NULL)
+        g_ptr_array_add (entries, entry);
+    }
 
-  return g_strstrip (g_key_file_get_string (key_file, id, "vendor", NULL));
+  return g_steal_pointer (&entries);
 }
 
 /* Main thread, like every change to a TdAccount. */
 void
-td_account_file_apply (GKeyFile   *key_file,
-                       const char *id,
-                       TdAccount  *account)
+td_account_file_entry_apply (TdAccountFileEntry *entry,
+                             TdAccount          *account)
 {
-  g_autofree char *name = NULL;
-  g_autofree char *username = NULL;
-  g_autofree char *endpoint = NULL;
-  g_autofree char *hand_out = NULL;
-  g_autofree char *granted = NULL;
-  TdHandOut hand_out_value = TD_HAND_OUT_ID_TOKEN;
   TdProvider *provider;
-  guint granted_lifetime;
 
-  g_return_if_fail (key_file != NULL);
-  g_return_if_fail (id != NULL);
+  g_return_if_fail (entry != NULL);
   g_return_if_fail (TD_IS_ACCOUNT (account));
 
-  name = g_key_file_get_string (key_file, id, "name", NULL);
-  username = g_key_file_get_string (key_file, id, "username", NULL);
-  endpoint = g_key_file_get_string (key_file, id, "endpoint", NULL);
-  hand_out = g_key_file_get_string (key_file, id, "hand-out", NULL);
-  granted = g_key_file_get_string (key_file, id, "granted-lifetime", NULL);
-
-  if (hand_out != NULL)
-    td_hand_out_from_string (hand_out, &hand_out_value);
-
   g_object_freeze_notify (G_OBJECT (account));
-  td_account_set_display_name (account, g_strstrip (name));
-  td_account_set_username (account, username && *username ? username : NULL);
-  td_account_set_endpoint (account, endpoint && *endpoint ? endpoint : NULL);
-  td_account_set_hand_out (account, hand_out_value);
-  td_account_set_remember_password (account,
-                                    g_key_file_get_boolean (key_file, id,
-                                                            "remember-password", NULL));
-  td_account_set_admin_token (account,
-                              g_key_file_get_boolean (key_file, id, "admin-token", NULL));
+  td_account_set_display_name (account, entry->name);
+  td_account_set_username (account, entry->username);
+  td_account_set_endpoint (account, entry->endpoint);
+  td_account_set_hand_out (account, entry->hand_out);
+  td_account_set_remember_password (account, entry->remember_password);
+  td_account_set_admin_token (account, entry->admin_token);
   /* Files from before the option: what the vendor makes safe. */
-  if (g_key_file_has_key (key_file, id, "renew-automatically", NULL))
-    td_account_set_renew_automatically (account,
-                                        g_key_file_get_boolean (key_file, id,
-                                                                "renew-automatically", NULL));
+  if (entry->has_renew)
+    td_account_set_renew_automatically (account, entry->renew);
   else if ((provider = td_provider_get_for_vendor (td_account_get_vendor (account))) != NULL)
     td_account_set_renew_automatically (account, td_provider_renews_freely (provider, account));
-  if (g_key_file_has_key (key_file, id, "assumed-lifetime", NULL))
-    td_account_set_assumed_lifetime (account,
-                                     g_key_file_get_int64 (key_file, id,
-                                                           "assumed-lifetime", NULL));
-  else
-    td_account_set_assumed_lifetime (account, TD_ACCOUNT_DEFAULT_ASSUMED_LIFETIME);
-  /* Only something learned, never a setting: a value this version cannot
-   * read is as good as none, and none (files from before it, accounts
-   * that never had a token) keeps what this process learned meanwhile. */
-  if (parse_granted_lifetime (granted, &granted_lifetime))
-    td_account_set_granted_lifetime (account, granted_lifetime);
+  td_account_set_assumed_lifetime (account, entry->has_assumed_lifetime
+                                              ? entry->assumed_lifetime
+                                              : TD_ACCOUNT_DEFAULT_ASSUMED_LIFETIME);
+  /* None (files from before it, accounts that never had a token) keeps
+   * what this process learned meanwhile. */
+  if (entry->has_granted_lifetime)
+    td_account_set_granted_lifetime (account, entry->granted_lifetime);
   g_object_thaw_notify (G_OBJECT (account));
 }
 
 /* Writing ---------------------------------------------------------------- */
 
 GBytes *
-td_account_file_serialize (GListModel *accounts)
+td_account_file_serialize (GListModel *accounts,
+                           GKeyFile   *base,
+                           GHashTable *changed,
+                           GPtrArray  *removed)
 {
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autoptr(GKeyFile) key_file = base ? g_key_file_ref (base) : g_key_file_new ();
+  g_autoptr(GHashTable) kept = NULL;
+  gboolean everything = base == NULL || changed == NULL;
   guint n_accounts;
   char *data;
   gsize length;
 
   g_return_val_if_fail (G_IS_LIST_MODEL (accounts), NULL);
 
-  g_key_file_set_comment (key_file, NULL, NULL,
-                          " Token Desk accounts. No secret is kept here: tokens and passwords"
-                          "\n are in the keyring, under the account's id.", NULL);
+  /* On top of the file as read: a newer minor version may have added keys,
+   * and people add comments; both survive a save by this one. base itself
+   * is brought up to date, not copied: with 100,000 accounts a copy costs
+   * as much as the rest, and base then describes the list either way. */
+
+  if (!g_key_file_has_group (key_file, MAIN_GROUP))
+    g_key_file_set_comment (key_file, NULL, NULL,
+                            " Token Desk accounts. No secret is kept here: tokens and passwords"
+                            "\n are in the keyring, under the account's id.", NULL);
   g_key_file_set_integer (key_file, MAIN_GROUP, "version", TD_ACCOUNT_FILE_VERSION);
+
+  /* First the groups of the accounts removed: one removed and added back
+   * in the same save is then written again, at the end, as the list has
+   * it. */
+  for (guint i = 0; !everything && removed != NULL && i < removed->len; i++)
+    g_key_file_remove_group (key_file, g_ptr_array_index (removed, i), NULL);
+
+  if (everything)
+    kept = g_hash_table_new (g_str_hash, g_str_equal);
 
   n_accounts = g_list_model_get_n_items (accounts);
   for (guint i = 0; i < n_accounts; i++)
@@ -320,12 +523,21 @@ td_account_file_serialize (GListModel *accounts)
       g_autoptr(TdAccount) account = g_list_model_get_item (accounts, i);
       const char *id = td_account_get_id (account);
 
+      if (everything)
+        g_hash_table_add (kept, (gpointer) id);
+      else if (!g_hash_table_contains (changed, account))
+        continue;
+
       g_key_file_set_string (key_file, id, "name", td_account_get_display_name (account));
       g_key_file_set_string (key_file, id, "vendor", td_account_get_vendor (account));
       if (td_account_get_username (account) != NULL)
         g_key_file_set_string (key_file, id, "username", td_account_get_username (account));
+      else
+        g_key_file_remove_key (key_file, id, "username", NULL);
       if (td_account_get_endpoint (account) != NULL)
         g_key_file_set_string (key_file, id, "endpoint", td_account_get_endpoint (account));
+      else
+        g_key_file_remove_key (key_file, id, "endpoint", NULL);
       g_key_file_set_string (key_file, id, "hand-out",
                              td_hand_out_to_string (td_account_get_hand_out (account)));
       g_key_file_set_boolean (key_file, id, "remember-password",
@@ -341,6 +553,18 @@ td_account_file_serialize (GListModel *accounts)
       else if (td_account_get_granted_lifetime (account) != 0)
         g_key_file_set_int64 (key_file, id, "granted-lifetime",
                               td_account_get_granted_lifetime (account));
+      else
+        g_key_file_remove_key (key_file, id, "granted-lifetime", NULL);
+    }
+
+  /* Told nothing of what changed: every group the list does not have goes. */
+  if (everything)
+    {
+      g_auto(GStrv) groups = g_key_file_get_groups (key_file, NULL);
+
+      for (guint i = 0; groups[i] != NULL; i++)
+        if (g_strcmp0 (groups[i], MAIN_GROUP) != 0 && !g_hash_table_contains (kept, groups[i]))
+          g_key_file_remove_group (key_file, groups[i], NULL);
     }
 
   data = g_key_file_to_data (key_file, &length, NULL);

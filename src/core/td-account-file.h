@@ -29,17 +29,38 @@ GKeyFile  *td_account_file_parse         (GBytes        *contents,
                                           const char    *where,
                                           GError       **error);
 
-/* For a key file the two above returned: the account ids in file order,
- * an account's vendor, and its settings set on an account object. */
-GStrv      td_account_file_get_ids       (GKeyFile      *key_file);
-char      *td_account_file_dup_vendor    (GKeyFile      *key_file,
-                                          const char    *id);
-void       td_account_file_apply         (GKeyFile      *key_file,
-                                          const char    *id,
-                                          TdAccount     *account);
+/* One account's settings as the file gives them, read once. */
+typedef struct _TdAccountFileEntry TdAccountFileEntry;
 
-/* The file's contents for a list model of TdAccount. */
-GBytes    *td_account_file_serialize     (GListModel    *accounts);
+void        td_account_file_entry_free       (TdAccountFileEntry *entry);
+const char *td_account_file_entry_get_id     (TdAccountFileEntry *entry);
+const char *td_account_file_entry_get_vendor (TdAccountFileEntry *entry);
+/* Main thread: sets the account's settings from the entry. */
+void        td_account_file_entry_apply      (TdAccountFileEntry *entry,
+                                              TdAccount          *account);
+
+/* td_account_file_parse, also giving the accounts' entries in file order
+ * (a GPtrArray of TdAccountFileEntry). */
+GKeyFile  *td_account_file_parse_entries (GBytes        *contents,
+                                          const char    *where,
+                                          GPtrArray    **out_entries,
+                                          GError       **error);
+/* The entries of a key file that td_account_file_read() or _parse()
+ * returned. */
+GPtrArray *td_account_file_get_entries   (GKeyFile      *key_file);
+
+/* The file's contents for a list model of TdAccount, written over base
+ * (the key file last read, or NULL), which is changed to match: its
+ * comments, and the keys and groups this version does not know, are
+ * kept. With base and changed (a set of TdAccount), only the accounts in
+ * changed are written and only the groups named in removed (account ids)
+ * dropped: the list must have kept count of both since base was read or
+ * last serialized. Otherwise (either NULL) every account is written and
+ * every group of an account not in the list dropped. */
+GBytes    *td_account_file_serialize     (GListModel    *accounts,
+                                          GKeyFile      *base,
+                                          GHashTable    *changed,
+                                          GPtrArray     *removed);
 
 /* Blocking. Replaces path atomically with contents, readable by the user
  * only; with must_be_absent, fails instead when path exists. */

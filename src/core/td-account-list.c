@@ -10,6 +10,7 @@
 
 #include "td-account-file.h"
 #include "td-account-list.h"
+#include "td-account-name.h"
 #include "td-error.h"
 
 struct _TdAccountList
@@ -18,6 +19,11 @@ struct _TdAccountList
 
   GFile     *file;
   GPtrArray *accounts;   /* TdAccount, in file order */
+  GHashTable *by_id;     /* id → TdAccount of accounts, borrowed */
+  GKeyFile  *key_file;   /* as last read: what this version does not know is kept from it */
+  GBytes    *contents;   /* the file as last read or written by load_sync/save, or NULL */
+  GHashTable *changed;   /* TdAccount (borrowed) whose settings key_file does not have yet */
+  GPtrArray *removed;    /* ids of the accounts removed since key_file was read or saved */
 
   gboolean   loaded;     /* a load succeeded, or found no file */
   gboolean   read_only;  /* the last load failed: never write over that file */
@@ -71,11 +77,42 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item = get_item;
 }
 
+/* A save writes only what changed since the key file was read or last
+ * written: rewriting the settings of 100,000 accounts when one was added
+ * was most of the cost of `add`. Any property notification counts. */
+static void
+account_notify_cb (TdAccount     *account,
+                   GParamSpec    *pspec,
+                   TdAccountList *self)
+{
+  g_hash_table_add (self->changed, account);
+}
+
+static void
+watch_account (TdAccountList *self,
+               TdAccount     *account)
+{
+  g_signal_connect (account, "notify", G_CALLBACK (account_notify_cb), self);
+}
+
+static void
+unwatch_account (TdAccountList *self,
+                 TdAccount     *account)
+{
+  g_signal_handlers_disconnect_by_func (account, account_notify_cb, self);
+  g_hash_table_remove (self->changed, account);
+}
+
 static void
 td_account_list_dispose (GObject *object)
 {
   TdAccountList *self = (TdAccountList *)object;
 
+  for (guint i = 0; self->accounts != NULL && i < self->accounts->len; i++)
+    unwatch_account (self, g_ptr_array_index (self->accounts, i));
+
+  if (self->by_id != NULL)
+    g_hash_table_remove_all (self->by_id);
   if (self->accounts != NULL)
     g_ptr_array_set_size (self->accounts, 0);
 
@@ -89,6 +126,11 @@ td_account_list_finalize (GObject *object)
 
   g_clear_object (&self->file);
   g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  g_clear_pointer (&self->by_id, g_hash_table_unref);
+  g_clear_pointer (&self->key_file, g_key_file_unref);
+  g_clear_pointer (&self->contents, g_bytes_unref);
+  g_clear_pointer (&self->changed, g_hash_table_unref);
+  g_clear_pointer (&self->removed, g_ptr_array_unref);
   g_clear_pointer (&self->queued, g_ptr_array_unref);
 
   G_OBJECT_CLASS (td_account_list_parent_class)->finalize (object);
@@ -134,6 +176,10 @@ static void
 td_account_list_init (TdAccountList *self)
 {
   self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  /* Keyed by the account's own id string: an id never changes. */
+  self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  self->changed = g_hash_table_new (NULL, NULL);
+  self->removed = g_ptr_array_new_with_free_func (g_free);
   self->queued = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
@@ -213,15 +259,9 @@ td_account_list_find_by_id (TdAccountList *self,
   g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), NULL);
   g_return_val_if_fail (id != NULL, NULL);
 
-  for (guint i = 0; i < self->accounts->len; i++)
-    {
-      TdAccount *account = g_ptr_array_index (self->accounts, i);
-
-      if (g_strcmp0 (td_account_get_id (account), id) == 0)
-        return account;
-    }
-
-  return NULL;
+  /* A lookup, not a walk: loading calls this for every account in the
+   * file, which made reading 100,000 accounts quadratic. */
+  return g_hash_table_lookup (self->by_id, id);
 }
 
 TdAccount *
@@ -270,6 +310,9 @@ td_account_list_add (TdAccountList  *self,
       return FALSE;
     }
 
+  if (!td_account_name_check (name, error))
+    return FALSE;
+
   if (!td_account_file_is_valid_id (td_account_get_id (account)) ||
       td_account_list_find_by_id (self, td_account_get_id (account)) != NULL)
     {
@@ -286,6 +329,9 @@ td_account_list_add (TdAccountList  *self,
     }
 
   g_ptr_array_add (self->accounts, g_object_ref (account));
+  g_hash_table_insert (self->by_id, (gpointer) td_account_get_id (account), account);
+  watch_account (self, account);
+  g_hash_table_add (self->changed, account);
   g_list_model_items_changed (G_LIST_MODEL (self), self->accounts->len - 1, 0, 1);
 
   return TRUE;
@@ -303,6 +349,9 @@ td_account_list_remove (TdAccountList *self,
   if (!g_ptr_array_find (self->accounts, account, &position))
     return;
 
+  g_hash_table_remove (self->by_id, td_account_get_id (account));
+  g_ptr_array_add (self->removed, g_strdup (td_account_get_id (account)));
+  unwatch_account (self, account);
   g_ptr_array_remove_index (self->accounts, position);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
 }
@@ -310,18 +359,18 @@ td_account_list_remove (TdAccountList *self,
 /* Loading ---------------------------------------------------------------- */
 
 static void
-merge_key_file (TdAccountList *self,
-                GKeyFile      *key_file)
+merge_entries (TdAccountList *self,
+               GPtrArray     *entries)
 {
-  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
-  g_auto(GStrv) ids = td_account_file_get_ids (key_file);
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_full (entries->len, g_object_unref);
   gboolean same = TRUE;
   guint old_len;
 
-  for (guint i = 0; ids[i] != NULL; i++)
+  for (guint i = 0; i < entries->len; i++)
     {
-      const char *id = ids[i];
-      g_autofree char *vendor = td_account_file_dup_vendor (key_file, id);
+      TdAccountFileEntry *entry = g_ptr_array_index (entries, i);
+      const char *id = td_account_file_entry_get_id (entry);
+      const char *vendor = td_account_file_entry_get_vendor (entry);
       TdAccount *account;
 
       account = td_account_list_find_by_id (self, id);
@@ -332,7 +381,7 @@ merge_key_file (TdAccountList *self,
       else
         account = td_account_new (id, vendor);
 
-      td_account_file_apply (key_file, id, account);
+      td_account_file_entry_apply (entry, account);
       g_ptr_array_add (accounts, account);
     }
 
@@ -340,13 +389,38 @@ merge_key_file (TdAccountList *self,
   for (guint i = 0; same && i < accounts->len; i++)
     same = g_ptr_array_index (accounts, i) == g_ptr_array_index (self->accounts, i);
 
-  if (same)
-    return;
+  if (!same)
+    {
+      g_autoptr(GHashTable) new_by_id = g_hash_table_new (g_str_hash, g_str_equal);
 
-  old_len = self->accounts->len;
-  g_ptr_array_unref (self->accounts);
-  self->accounts = g_steal_pointer (&accounts);
-  g_list_model_items_changed (G_LIST_MODEL (self), 0, old_len, self->accounts->len);
+      for (guint i = 0; i < accounts->len; i++)
+        {
+          TdAccount *account = g_ptr_array_index (accounts, i);
+          const char *id = td_account_get_id (account);
+
+          if (g_hash_table_lookup (self->by_id, id) != account)
+            watch_account (self, account);
+          g_hash_table_insert (new_by_id, (gpointer) id, account);
+        }
+      for (guint i = 0; i < self->accounts->len; i++)
+        {
+          TdAccount *account = g_ptr_array_index (self->accounts, i);
+
+          if (g_hash_table_lookup (new_by_id, td_account_get_id (account)) != account)
+            unwatch_account (self, account);
+        }
+
+      old_len = self->accounts->len;
+      g_ptr_array_unref (self->accounts);
+      self->accounts = g_steal_pointer (&accounts);
+      g_hash_table_unref (self->by_id);
+      self->by_id = g_steal_pointer (&new_by_id);
+      g_list_model_items_changed (G_LIST_MODEL (self), 0, old_len, self->accounts->len);
+    }
+
+  /* Every account is now as the file says. */
+  g_hash_table_remove_all (self->changed);
+  g_ptr_array_set_size (self->removed, 0);
 }
 
 static void
@@ -368,8 +442,12 @@ load_thread (GTask        *task,
 static gboolean
 finish_load (TdAccountList  *self,
              GKeyFile       *key_file,
+             GPtrArray      *entries,
+             GBytes         *contents,
              GError        **error)
 {
+  g_autoptr(GPtrArray) read_entries = NULL;
+
   if (key_file == NULL)
     {
       if (!g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -380,7 +458,13 @@ finish_load (TdAccountList  *self,
       return FALSE;
     }
 
-  merge_key_file (self, key_file);
+  if (entries == NULL)
+    entries = read_entries = td_account_file_get_entries (key_file);
+  merge_entries (self, entries);
+  g_clear_pointer (&self->key_file, g_key_file_unref);
+  self->key_file = g_key_file_ref (key_file);
+  g_clear_pointer (&self->contents, g_bytes_unref);
+  self->contents = contents ? g_bytes_ref (contents) : NULL;
   self->loaded = TRUE;
   set_read_only (self, FALSE);
 
@@ -416,7 +500,7 @@ td_account_list_load_finish (TdAccountList  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   key_file = g_task_propagate_pointer (G_TASK (result), &local_error);
-  if (!finish_load (self, key_file, &local_error))
+  if (!finish_load (self, key_file, NULL, NULL, &local_error))
     {
       g_propagate_error (error, local_error);
       return FALSE;
@@ -431,12 +515,31 @@ td_account_list_load_sync (TdAccountList  *self,
                            GError        **error)
 {
   g_autoptr(GKeyFile) key_file = NULL;
+  g_autoptr(GBytes) contents = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
   GError *local_error = NULL;
 
   g_return_val_if_fail (TD_IS_ACCOUNT_LIST (self), FALSE);
 
-  key_file = td_account_file_read (self->file, cancellable, &local_error);
-  if (!finish_load (self, key_file, &local_error))
+  /* The command line reads the file, then again under its lock before a
+   * change: with 100,000 accounts, parsing it twice is most of the cost
+   * of `add`. The same bytes as this list last read or wrote need no
+   * second look. */
+  contents = g_file_load_bytes (self->file, cancellable, NULL, NULL);
+  if (contents != NULL && self->loaded && !self->read_only && self->contents != NULL &&
+      g_bytes_equal (contents, self->contents))
+    return TRUE;
+
+  if (contents != NULL)
+    {
+      g_autofree char *where = g_file_get_parse_name (self->file);
+
+      key_file = td_account_file_parse_entries (contents, where, &entries, &local_error);
+    }
+  else
+    key_file = td_account_file_read (self->file, cancellable, &local_error);
+
+  if (!finish_load (self, key_file, entries, contents, &local_error))
     {
       g_propagate_error (error, local_error);
       return FALSE;
@@ -496,7 +599,11 @@ prepare_write (TdAccountList  *self,
 
   write = g_new0 (Write, 1);
   write->path = g_steal_pointer (&path);
-  write->contents = td_account_file_serialize (G_LIST_MODEL (self));
+  write->contents = td_account_file_serialize (G_LIST_MODEL (self), self->key_file,
+                                               self->changed, self->removed);
+  /* The key file has them all now, whether or not the write succeeds. */
+  g_hash_table_remove_all (self->changed);
+  g_ptr_array_set_size (self->removed, 0);
   write->check_absent = !self->loaded;
 
   return write;
@@ -529,7 +636,13 @@ written_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   if (g_task_propagate_boolean (G_TASK (result), &error))
-    self->loaded = TRUE;  /* the file is now ours */
+    {
+      Write *write = g_task_get_task_data (G_TASK (result));
+
+      self->loaded = TRUE;  /* the file is now ours */
+      g_clear_pointer (&self->contents, g_bytes_unref);
+      self->contents = g_bytes_ref (write->contents);
+    }
 
   for (guint i = 0; i < waiters->len; i++)
     {
@@ -638,7 +751,11 @@ td_account_list_save_sync (TdAccountList  *self,
 
   ret = write_file (write, error);
   if (ret)
-    self->loaded = TRUE;
+    {
+      self->loaded = TRUE;
+      g_clear_pointer (&self->contents, g_bytes_unref);
+      self->contents = g_bytes_ref (write->contents);
+    }
   write_free (write);
 
   return ret;

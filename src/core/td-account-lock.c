@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "td-account-lock.h"
@@ -30,10 +31,13 @@
 #define RETRY_MIN_MS 2
 #define RETRY_MAX_MS 50
 
+#define MARK_TEXT "renewal in flight\n"
+
 struct _TdAccountLock
 {
-  int   fd;
-  char *account_id;
+  int       fd;
+  char     *account_id;
+  gboolean  marked;  /* the file holds the in-flight mark */
 };
 
 /* The app's id inside Flatpak, NULL outside. `flatpak run` sets FLATPAK_ID;
@@ -95,6 +99,15 @@ dup_lock_name (const char *account_id)
   }
 }
 
+static char *
+dup_lock_path (const char *account_id)
+{
+  g_autofree char *dir = dup_lock_dir ();
+  g_autofree char *name = dup_lock_name (account_id);
+
+  return g_build_filename (dir, name, NULL);
+}
+
 static void
 acquire_thread (GTask        *task,
                 gpointer      source_object,
@@ -103,8 +116,7 @@ acquire_thread (GTask        *task,
 {
   const char *account_id = task_data;
   g_autofree char *dir = dup_lock_dir ();
-  g_autofree char *name = dup_lock_name (account_id);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *path = dup_lock_path (account_id);
   GPollFD cancel_fd = { .fd = -1, .events = G_IO_IN };
   TdAccountLock *lock;
   int retry_ms = RETRY_MIN_MS;
@@ -163,7 +175,16 @@ acquire_thread (GTask        *task,
   lock->fd = fd;
   lock->account_id = g_strdup (account_id);
 
-  g_debug ("Locked account %s", account_id);
+  {
+    struct stat st;
+
+    /* A file we cannot stat is treated as marked: the worst that does is
+     * one renewal too many. */
+    lock->marked = fstat (fd, &st) != 0 || st.st_size > 0;
+  }
+
+  g_debug ("Locked account %s%s", account_id,
+           lock->marked ? " (a renewal died in flight)" : "");
 
   /* Cancelled from now on, GTask frees the lock unreturned, unlocking. */
   g_task_return_pointer (task, lock, (GDestroyNotify)td_account_lock_release);
@@ -217,4 +238,139 @@ td_account_lock_release (TdAccountLock *lock)
   close (lock->fd);
   g_free (lock->account_id);
   g_free (lock);
+}
+
+gboolean
+td_account_lock_is_marked (TdAccountLock *lock)
+{
+  g_return_val_if_fail (lock != NULL, TRUE);
+
+  return lock->marked;
+}
+
+/* The in-flight mark ----------------------------------------------------- */
+
+static gboolean
+write_mark (TdAccountLock  *lock,
+            gboolean        in_flight,
+            GError        **error)
+{
+  static const char text[] = MARK_TEXT;
+  gboolean done;
+
+  if (in_flight)
+    done = pwrite (lock->fd, text, sizeof text - 1, 0) == sizeof text - 1;
+  else
+    done = ftruncate (lock->fd, 0) == 0;
+
+  /* Synced before the vendor is called: a crash of the machine is not
+   * what this guards against (the runtime dir is a tmpfs), but nothing
+   * may reorder the mark after the request. */
+  if (done)
+    done = fsync (lock->fd) == 0;
+
+  if (!done)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED,
+                   _("Cannot write the lock file of the account: %s"), g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  lock->marked = in_flight;
+  g_debug ("Account %s: renewal mark %s", lock->account_id, in_flight ? "set" : "cleared");
+
+  return TRUE;
+}
+
+static void
+mark_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  TdAccountLock *lock = g_object_get_data (G_OBJECT (task), "lock");
+  g_autoptr(GError) error = NULL;
+
+  if (write_mark (lock, GPOINTER_TO_INT (task_data), &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+void
+td_account_lock_mark_async (TdAccountLock       *lock,
+                            gboolean             in_flight,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (lock != NULL);
+
+  task = g_task_new (NULL, NULL, callback, user_data);
+  g_task_set_source_tag (task, td_account_lock_mark_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (!!in_flight), NULL);
+  /* The lock outlives the task: its holder waits for the callback. */
+  g_object_set_data (G_OBJECT (task), "lock", lock);
+
+  g_task_run_in_thread (task, mark_thread);
+}
+
+gboolean
+td_account_lock_mark_finish (GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == td_account_lock_mark_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+peek_mark_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  g_autofree char *path = dup_lock_path (task_data);
+  GStatBuf st;
+
+  /* No lock file: no renewal ever ran here. Any other failure counts as a
+   * mark: the lock holder's check will say what is wrong. */
+  if (g_stat (path, &st) != 0)
+    g_task_return_boolean (task, errno != ENOENT);
+  else
+    g_task_return_boolean (task, st.st_size > 0);
+}
+
+void
+td_account_lock_peek_mark_async (const char          *account_id,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (account_id != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_account_lock_peek_mark_async);
+  g_task_set_task_data (task, g_strdup (account_id), g_free);
+
+  g_task_run_in_thread (task, peek_mark_thread);
+}
+
+gboolean
+td_account_lock_peek_mark_finish (GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), TRUE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == td_account_lock_peek_mark_async,
+                        TRUE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

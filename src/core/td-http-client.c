@@ -8,11 +8,14 @@
 
 #include <glib/gi18n-lib.h>
 #include <libsoup/soup.h>
+#include <string.h>
 
 #include "td-error.h"
 #include "td-http-client.h"
+#include "td-secret.h"
 
-#define READ_CHUNK_SIZE (16 * 1024)
+/* What the answer buffer holds at first; it doubles as needed. */
+#define INITIAL_BUFFER_SIZE (16 * 1024)
 
 /* Vendors see few connections from one desktop. Per host, this bounds how
  * many accounts of one vendor renew at once; the total bounds the app. */
@@ -32,7 +35,11 @@ typedef struct
 {
   SoupMessage   *message;
   GInputStream  *stream;
-  GByteArray    *buffer;
+  /* The answer, read straight into a buffer of ours rather than through
+   * GBytes chunks: every copy of the tokens in it is one we can wipe. */
+  char          *buffer;
+  gsize          buffer_size;
+  gsize          length;
   GCancellable  *cancellable;      /* ours: cancelled by the caller's or by the deadline */
   GCancellable  *caller_cancellable;
   gulong         caller_handler;
@@ -55,7 +62,8 @@ request_free (Request *req)
   g_clear_object (&req->message);
   g_clear_object (&req->stream);
   g_clear_object (&req->cancellable);
-  g_clear_pointer (&req->buffer, g_byte_array_unref);
+  td_secret_wipe (req->buffer, req->length);
+  g_clear_pointer (&req->buffer, g_free);
   g_free (req->vendor_label);
   g_free (req);
 }
@@ -67,8 +75,10 @@ td_http_response_free (TdHttpResponse *self)
     return;
 
   g_free (self->content_type);
+  /* The body wipes itself; the tree is ours alone (the parser that built
+   * it is gone), so its strings, the tokens among them, can be wiped. */
   g_clear_pointer (&self->body, g_bytes_unref);
-  g_clear_pointer (&self->json, json_node_unref);
+  g_clear_pointer (&self->json, td_secret_json_free);
   g_free (self);
 }
 
@@ -291,15 +301,26 @@ finish_response (GTask *task)
   SoupMessageHeaders *headers = soup_message_get_response_headers (req->message);
   const char *content_type;
   const char *retry_after;
+  const char *date;
   gsize len;
 
   response->status = soup_message_get_status (req->message);
-  response->body = g_byte_array_free_to_bytes (g_steal_pointer (&req->buffer));
+  response->body = td_secret_bytes_new_take (g_steal_pointer (&req->buffer), req->length);
+  req->length = 0;
   response->retry_after = -1;
 
   content_type = soup_message_headers_get_content_type (headers, NULL);
   if (content_type)
     response->content_type = g_ascii_strdown (content_type, -1);
+
+  date = soup_message_headers_get_one (headers, "Date");
+  if (date != NULL)
+    {
+      g_autoptr(GDateTime) date_time = soup_date_time_new_from_http_string (date);
+
+      if (date_time != NULL)
+        response->date = g_date_time_to_unix (date_time);
+    }
 
   retry_after = soup_message_headers_get_one (headers, "Retry-After");
   if (retry_after)
@@ -318,6 +339,8 @@ finish_response (GTask *task)
       g_autoptr(JsonParser) parser = json_parser_new_immutable ();
       const char *data = g_bytes_get_data (response->body, NULL);
 
+      /* The copy shares the parser's tree, which the parser lets go of
+       * here: the response is then its only owner. */
       if (g_utf8_validate (data, len, NULL) &&
           json_parser_load_from_data (parser, data, len, NULL) &&
           json_parser_get_root (parser) != NULL)
@@ -327,10 +350,33 @@ finish_response (GTask *task)
   g_debug ("%s answered HTTP %u (%" G_GSIZE_FORMAT " bytes)",
            req->vendor_label, response->status, len);
 
+  /* The request body may hold a password: let go of it now, not after
+   * the caller has dealt with the answer. libsoup keeps the message a
+   * little longer than we do, so the body is taken off it first. */
+  g_signal_handlers_disconnect_by_data (req->message, req);
+  soup_message_set_request_body (req->message, NULL, NULL, 0);
+  g_clear_object (&req->stream);
+  g_clear_object (&req->message);
+
   g_task_return_pointer (task, g_steal_pointer (&response), (GDestroyNotify)td_http_response_free);
 }
 
 static void read_next_chunk (GTask *task);
+
+/* Grows by hand, not with g_realloc: realloc would free the old block with
+ * the tokens read so far still in it. */
+static void
+grow_buffer (Request *req)
+{
+  gsize size = req->buffer_size * 2;
+  char *buffer = g_malloc (size);
+
+  memcpy (buffer, req->buffer, req->length);
+  td_secret_wipe (req->buffer, req->length);
+  g_free (req->buffer);
+  req->buffer = buffer;
+  req->buffer_size = size;
+}
 
 static void
 read_cb (GObject      *object,
@@ -339,24 +385,25 @@ read_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   Request *req = g_task_get_task_data (task);
-  g_autoptr(GBytes) chunk = NULL;
   GError *error = NULL;
+  gssize n;
 
-  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
-  if (chunk == NULL)
+  n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+  if (n < 0)
     {
       return_transport_error (task, error);
       return;
     }
 
-  if (g_bytes_get_size (chunk) == 0)
+  if (n == 0)
     {
       g_clear_handle_id (&req->deadline_id, g_source_remove);
       finish_response (task);
       return;
     }
 
-  if (req->buffer->len + g_bytes_get_size (chunk) > TD_HTTP_MAX_RESPONSE_SIZE)
+  req->length += n;
+  if (req->length > TD_HTTP_MAX_RESPONSE_SIZE)
     {
       /* Closing drops the connection instead of draining megabytes. */
       g_input_stream_close_async (req->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
@@ -366,9 +413,6 @@ read_cb (GObject      *object,
       return;
     }
 
-  g_byte_array_append (req->buffer,
-                       g_bytes_get_data (chunk, NULL),
-                       g_bytes_get_size (chunk));
   read_next_chunk (g_steal_pointer (&task));
 }
 
@@ -377,12 +421,19 @@ read_next_chunk (GTask *task)
 {
   Request *req = g_task_get_task_data (task);
 
-  g_input_stream_read_bytes_async (req->stream,
-                                   READ_CHUNK_SIZE,
-                                   G_PRIORITY_DEFAULT,
-                                   req->cancellable,
-                                   read_cb,
-                                   task);
+  /* One byte more than the limit may arrive, so that an answer too large
+   * is told from one of exactly the limit. */
+  if (req->length == req->buffer_size && req->buffer_size <= TD_HTTP_MAX_RESPONSE_SIZE)
+    grow_buffer (req);
+
+  g_input_stream_read_async (req->stream,
+                             req->buffer + req->length,
+                             MIN (req->buffer_size - req->length,
+                                  TD_HTTP_MAX_RESPONSE_SIZE + 1 - req->length),
+                             G_PRIORITY_DEFAULT,
+                             req->cancellable,
+                             read_cb,
+                             task);
 }
 
 static void
@@ -438,7 +489,8 @@ td_http_client_request_async (TdHttpClient        *self,
 
   req = g_new0 (Request, 1);
   req->message = soup_message_new_from_uri (method, uri);
-  req->buffer = g_byte_array_new ();
+  req->buffer_size = INITIAL_BUFFER_SIZE;
+  req->buffer = g_malloc (req->buffer_size);
   req->cancellable = g_cancellable_new ();
   req->vendor_label = g_strdup (vendor_label);
   req->timeout = self->timeout;
@@ -453,14 +505,14 @@ td_http_client_request_async (TdHttpClient        *self,
 
   if (body != NULL)
     {
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
       g_autoptr(GBytes) bytes = NULL;
       gsize len = 0;
       char *data;
 
-      json_generator_set_root (generator, body);
-      data = json_generator_to_data (generator, &len);
-      bytes = g_bytes_new_with_free_func (data, len, (GDestroyNotify)g_free, data);
+      /* The body may hold a password: written in one buffer that is wiped
+       * when libsoup lets go of it, with the message. */
+      data = td_secret_json_to_string (body, &len);
+      bytes = td_secret_bytes_new_take (data, len);
       soup_message_set_request_body_from_bytes (req->message, "application/json", bytes);
     }
 

@@ -20,6 +20,7 @@ typedef struct
   GBytes     *body;           /* never NULL */
   JsonNode   *json;           /* NULL unless the body parsed as JSON */
   gint64      retry_after;    /* seconds from Retry-After, or -1 */
+  gint64      date;           /* the Date header, Unix seconds, or 0 without one */
 } TdHttpResponse;
 
 void            td_http_response_free          (TdHttpResponse *self);

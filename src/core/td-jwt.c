@@ -15,6 +15,10 @@
 /* A JWT is far smaller than this; a longer "token" is garbage. */
 #define MAX_JWT_LENGTH (64 * 1024)
 
+/* 9999-12-31T23:59:59Z: GDateTime, and so every date shown or compared,
+ * ends there. A later exp is no "never expires", it is nonsense. */
+#define MAX_EXP G_GINT64_CONSTANT (253402300799)
+
 static gboolean
 is_base64url (const char *s,
               gsize       len)
@@ -156,7 +160,7 @@ td_jwt_get_expiry (const char  *token,
         double d = json_node_get_double (exp);
 
         /* NaN fails both comparisons */
-        if (!(d > 0 && d < (double) G_MAXINT32 * 1024))
+        if (!(d > 0 && d <= (double) MAX_EXP))
           goto bad;
         value = (gint64) d;
       }
@@ -166,8 +170,8 @@ td_jwt_get_expiry (const char  *token,
       goto bad;
     }
 
-  /* Anything before 2001 or after year ~36000 is not a real expiry. */
-  if (value < 1000000000 || value > ((gint64) G_MAXINT32) * 512)
+  /* Anything before 2001 or after the year 9999 is not a real expiry. */
+  if (value < 1000000000 || value > MAX_EXP)
     goto bad;
 
   if (out_exp)

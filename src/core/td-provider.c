@@ -17,6 +17,7 @@
 typedef struct
 {
   TdHttpClient *http_client;
+  gint64        clock_offset;  /* of the answer being parsed: see td_provider_set_clock_offset */
 } TdProviderPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (TdProvider, td_provider, G_TYPE_OBJECT)
@@ -274,13 +275,13 @@ char *
 td_provider_format_header (TdProvider *self,
                            const char *token)
 {
-  g_autofree char *value = NULL;
+  g_auto(TdSecret) value = NULL;
 
   g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
   g_return_val_if_fail (token != NULL, NULL);
 
   value = td_provider_format_header_value (self, token);
-  return g_strdup_printf ("%s: %s", CLASS (self)->header_name, value);
+  return td_secret_concat (CLASS (self)->header_name, ": ", value, NULL);
 }
 
 static gboolean
@@ -308,6 +309,30 @@ td_provider_validate_url (const char  *url,
 
   g_return_val_if_fail (url != NULL, FALSE);
 
+  /* Checked before anything echoes the address: a newline or a bidi
+   * override would rewrite what the terminal or the window shows. */
+  if (!g_utf8_validate (url, -1, NULL))
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT,
+                           _("The address is not valid UTF-8 text"));
+      return FALSE;
+    }
+  for (const char *p = url; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT ||
+          g_unichar_type (c) == G_UNICODE_LINE_SEPARATOR ||
+          g_unichar_type (c) == G_UNICODE_PARAGRAPH_SEPARATOR)
+        {
+          g_autofree char *code = g_strdup_printf ("U+%04X", c);
+
+          g_set_error (error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT,
+                       _("The address contains a control or invisible character (%s)"), code);
+          return FALSE;
+        }
+    }
+
   uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
   if (uri == NULL)
     {
@@ -318,6 +343,17 @@ td_provider_validate_url (const char  *url,
 
   scheme = g_uri_get_scheme (uri);
   host = g_uri_get_host (uri);
+
+  /* user:password@ would be kept in accounts.ini and printed by `list
+   * --json`; the username has its own field and the password belongs in
+   * the keyring. The address is not repeated: it holds the password. */
+  if (g_uri_get_userinfo (uri) != NULL)
+    {
+      g_set_error_literal (error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT,
+                           _("The address contains a username or password (user:password@): "
+                             "remove it, Token Desk asks for them separately"));
+      return FALSE;
+    }
 
   if (host == NULL || *host == '\0')
     {
@@ -336,7 +372,9 @@ td_provider_validate_url (const char  *url,
       if (is_loopback_host (host))
         return TRUE;
 
-      g_set_error (error, TD_ERROR, TD_ERROR_INSECURE,
+      /* The same refusal, and exit status, whether the address is typed
+       * (add, edit) or read from the account file (token). */
+      g_set_error (error, TD_ERROR, TD_ERROR_INVALID_ENDPOINT,
                    _("“%s” is not a secure address: use https://"), url);
       return FALSE;
     }
@@ -447,6 +485,15 @@ td_provider_set_unexpected_status_error (TdProvider      *self,
     }
 }
 
+static gboolean
+has_exp (const char *token)
+{
+  g_autoptr(JsonObject) claims = td_jwt_decode_claims (token, NULL);
+
+  return claims != NULL && json_object_has_member (claims, "exp") &&
+         !json_object_get_null_member (claims, "exp");
+}
+
 gboolean
 td_provider_compute_expiry (TdProvider  *self,
                             const char  *token,
@@ -455,7 +502,9 @@ td_provider_compute_expiry (TdProvider  *self,
                             gint64      *out_expires_at,
                             GError     **error)
 {
+  TdProviderPrivate *priv = td_provider_get_instance_private (self);
   g_autoptr(GError) local_error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   gint64 exp;
 
   g_return_val_if_fail (TD_IS_PROVIDER (self), FALSE);
@@ -463,13 +512,38 @@ td_provider_compute_expiry (TdProvider  *self,
 
   if (td_jwt_get_expiry (token, &exp, &local_error))
     {
+      /* exp is a time on the vendor's clock: on ours it is that much
+       * earlier or later. */
+      exp += priv->clock_offset;
+
+      /* Expired before it arrived: used, it would be refused at once, and
+       * renewed again and again. With the vendor's clock accounted for,
+       * the likely cause is this computer's. */
+      if (exp <= now)
+        {
+          g_autoptr(GDateTime) at = g_date_time_new_from_unix_utc (exp);
+          g_autoptr(GDateTime) local_now = g_date_time_new_now_utc ();
+          g_autofree char *at_text = at ? g_date_time_format (at, "%Y-%m-%d %H:%M:%S") : NULL;
+          g_autofree char *now_text = g_date_time_format (local_now, "%Y-%m-%d %H:%M:%S");
+
+          g_set_error (error, TD_ERROR, TD_ERROR_INVALID_RESPONSE,
+                       _("%s issued a token that had already expired (at %s UTC; this "
+                         "computer’s clock says %s UTC): check that the clock, date and time "
+                         "zone of this computer are right"),
+                       td_provider_get_display_name (self), at_text ? at_text : "?", now_text);
+          return FALSE;
+        }
+
       *out_expires_at = exp;
       return TRUE;
     }
 
-  if (!must_be_jwt && fallback_seconds > 0)
+  /* The fallback is for tokens that do not say when they expire; one that
+   * says it with a value no clock has (past the year 9999, negative) is
+   * an invalid answer, not a token to keep for the assumed lifetime. */
+  if (!must_be_jwt && fallback_seconds > 0 && !has_exp (token))
     {
-      *out_expires_at = g_get_real_time () / G_USEC_PER_SEC + fallback_seconds;
+      *out_expires_at = now + fallback_seconds;
       return TRUE;
     }
 
@@ -477,6 +551,17 @@ td_provider_compute_expiry (TdProvider  *self,
                _("%s sent a token that cannot be used: %s"),
                td_provider_get_display_name (self), local_error->message);
   return FALSE;
+}
+
+void
+td_provider_set_clock_offset (TdProvider *self,
+                              gint64      seconds)
+{
+  TdProviderPrivate *priv = td_provider_get_instance_private (self);
+
+  g_return_if_fail (TD_IS_PROVIDER (self));
+
+  priv->clock_offset = seconds;
 }
 
 /* Public wrappers: check the arguments once, here, for every vendor. */

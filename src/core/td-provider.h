@@ -179,13 +179,21 @@ void                td_provider_set_unexpected_status_error (TdProvider         
                                                              TdHttpResponse     *response,
                                                              const char         *vendor_text,
                                                              GError            **error);
-/* Expiry of a token: the JWT's exp when it parses; otherwise fallback
- * seconds from now (0 fallback = invalid response when no exp). */
+/* Expiry of a token, on this computer's clock: the JWT's exp when it
+ * parses, moved by the clock offset; otherwise fallback seconds from now
+ * (0 fallback = invalid response when no exp). A JWT that has already
+ * expired is an invalid response, which names the clock. */
 gboolean            td_provider_compute_expiry            (TdProvider          *self,
                                                            const char          *token,
                                                            gboolean             must_be_jwt,
                                                            gint64               fallback_seconds,
                                                            gint64              *out_expires_at,
                                                            GError             **error);
+/* How far this computer's clock is ahead of the vendor's (its Date
+ * header), for the answer about to be parsed; 0 when they agree. Set by
+ * the shared reply path around each parser: parsers run on the main
+ * thread, one at a time. */
+void                td_provider_set_clock_offset          (TdProvider          *self,
+                                                           gint64               seconds);
 
 G_END_DECLS

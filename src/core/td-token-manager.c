@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "td-account-lock.h"
+#include "td-keyring-backend.h"
 #include "td-error.h"
 #include "td-provider.h"
 #include "td-token-manager.h"
@@ -17,7 +18,20 @@
  * it (re-read the keyring under the account lock), then the refresh token,
  * then a remembered password. Only one renewal per account runs at a time
  * in this process; later requests wait for it instead of calling the
- * vendor again. */
+ * vendor again.
+ *
+ * Whatever changes the keyring's set of secrets (a renewal, a sign-in, a
+ * pasted administrative token, a forgotten password, a sign-out, the
+ * migration from the older format) does so under the account lock, from
+ * a set it read under that lock, in one write.
+ *
+ * With a vendor whose renewals revoke the tokens before them (Cover
+ * Whale), the lock file carries a mark while the vendor is being asked
+ * (td-account-lock.h). A token is never handed out from the keyring while
+ * the mark is there: the renewal that set it is still running, or died
+ * after the vendor may have revoked what the keyring holds. Then the
+ * account is renewed under the lock, with the refresh token, else the
+ * remembered password, else it needs signing in. */
 
 struct _TdTokenManager
 {
@@ -51,6 +65,10 @@ typedef struct
   gboolean         force;
   gboolean         refresh_rejected;
   char            *refresh_error;
+  gboolean         interrupted;   /* the lock came with the mark: the stored tokens may be revoked */
+  gboolean         refresh_next;  /* which vendor call waits for the mark */
+  GError          *end_error;     /* while the mark is being cleared */
+  gint64           answered_at;   /* monotonic, when the vendor's tokens arrived */
 } Renewal;
 
 typedef struct
@@ -79,6 +97,7 @@ renewal_free (Renewal *renewal)
   g_clear_pointer (&renewal->tokens, td_tokens_free);
   g_clear_object (&renewal->account);
   g_free (renewal->refresh_error);
+  g_clear_error (&renewal->end_error);
   g_free (renewal);
 }
 
@@ -226,6 +245,244 @@ new_waiter (TdTokenManager      *self,
   return task;
 }
 
+/* A vendor call that failed this way issued no tokens, so revoked none:
+ * the mark set for it can go. A call that timed out, or whose answer we
+ * could not read, may have issued some. */
+static gboolean
+vendor_issued_nothing (const GError *error)
+{
+  if (error->domain != TD_ERROR)
+    return FALSE;
+
+  switch ((TdError) error->code)
+    {
+    case TD_ERROR_BAD_CREDENTIALS:
+    case TD_ERROR_TWO_FACTOR_REQUIRED:
+    case TD_ERROR_ACCESS_DENIED:
+    case TD_ERROR_NEEDS_SIGN_IN:
+    case TD_ERROR_UNREACHABLE:
+    case TD_ERROR_INSECURE:
+    case TD_ERROR_INVALID_ENDPOINT:
+    case TD_ERROR_NOT_SUPPORTED:
+      return TRUE;
+
+    case TD_ERROR_TIMED_OUT:
+    case TD_ERROR_INVALID_RESPONSE:
+    case TD_ERROR_KEYRING_UNAVAILABLE:
+    case TD_ERROR_FAILED:
+    default:
+      return FALSE;
+    }
+}
+
+static gboolean
+needs_mark (TdProvider *provider)
+{
+  return td_provider_has_feature (provider, TD_PROVIDER_FEATURE_REVOKES_EARLIER);
+}
+
+/* Editing the stored set -------------------------------------------------
+ *
+ * Lock, read every item of the account, change the set, write it in one
+ * go, unlock. Also the migration from the older format (no change: the
+ * write is the migration). */
+
+typedef enum
+{
+  EDIT_MIGRATE            = 0,
+  EDIT_SET_ADMIN_TOKEN    = 1 << 0,
+  EDIT_FORGET_PASSWORD    = 1 << 1,
+  EDIT_FORGET_ADMIN_TOKEN = 1 << 2,
+  EDIT_DROP_TOKENS        = 1 << 3,
+  EDIT_REMOVE             = 1 << 4,
+} EditFlags;
+
+typedef struct
+{
+  TdAccount       *account;
+  TdAccountLock   *lock;
+  EditFlags        flags;
+  char            *admin_token;
+  TdStoredSecrets *secrets;
+} Edit;
+
+static void
+edit_free (Edit *edit)
+{
+  g_clear_object (&edit->account);
+  g_clear_pointer (&edit->lock, td_account_lock_release);
+  td_secret_free (edit->admin_token);
+  g_clear_pointer (&edit->secrets, td_stored_secrets_free);
+  g_free (edit);
+}
+
+static void
+edit_done (GTask *task)
+{
+  Edit *edit = g_task_get_task_data (task);
+
+  g_clear_pointer (&edit->lock, td_account_lock_release);
+  g_task_return_pointer (task, g_steal_pointer (&edit->secrets),
+                         (GDestroyNotify)td_stored_secrets_free);
+}
+
+static void
+edit_unmarked_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Left set, it only costs one renewal more. */
+  if (!td_account_lock_mark_finish (result, &error))
+    g_debug ("Could not clear the renewal mark: %s", error->message);
+
+  edit_done (task);
+}
+
+static void
+edit_saved_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Edit *edit = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gboolean saved;
+
+  if (edit->flags & EDIT_REMOVE)
+    saved = td_token_store_clear_finish (TD_TOKEN_STORE (object), result, &error);
+  else
+    saved = td_token_store_save_finish (TD_TOKEN_STORE (object), result, &error);
+
+  if (!saved)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  edit->secrets->legacy = FALSE;
+
+  /* No tokens left, so none that may be revoked. */
+  if ((edit->flags & (EDIT_DROP_TOKENS | EDIT_REMOVE)) && td_account_lock_is_marked (edit->lock))
+    {
+      td_account_lock_mark_async (edit->lock, FALSE, edit_unmarked_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  edit_done (task);
+}
+
+static void
+edit_loaded_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Edit *edit = g_task_get_task_data (task);
+  TdTokenStore *store = TD_TOKEN_STORE (object);
+  TdStoredSecrets *secrets;
+  g_autoptr(GError) error = NULL;
+
+  secrets = edit->secrets = td_token_store_load_finish (store, result, &error);
+  if (secrets == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Migrated meanwhile by another process. */
+  if (edit->flags == EDIT_MIGRATE && !secrets->legacy)
+    {
+      edit_done (task);
+      return;
+    }
+
+  if (edit->flags & EDIT_SET_ADMIN_TOKEN)
+    {
+      td_secret_free (secrets->admin_token);
+      secrets->admin_token = g_strdup (edit->admin_token);
+    }
+  if (edit->flags & EDIT_FORGET_PASSWORD)
+    g_clear_pointer (&secrets->password, td_secret_free);
+  if (edit->flags & EDIT_FORGET_ADMIN_TOKEN)
+    g_clear_pointer (&secrets->admin_token, td_secret_free);
+  if (edit->flags & EDIT_DROP_TOKENS)
+    g_clear_pointer (&secrets->tokens, td_tokens_free);
+
+  if (edit->flags & EDIT_REMOVE)
+    {
+      g_clear_pointer (&edit->secrets, td_stored_secrets_free);
+      edit->secrets = td_stored_secrets_new ();
+      td_token_store_clear_async (store, td_account_get_id (edit->account),
+                                  g_task_get_cancellable (task), edit_saved_cb,
+                                  g_object_ref (task));
+      return;
+    }
+
+  td_token_store_save_async (store, edit->account, secrets, g_task_get_cancellable (task),
+                             edit_saved_cb, g_object_ref (task));
+}
+
+static void
+edit_locked_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TdTokenManager *self = g_task_get_source_object (task);
+  Edit *edit = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  edit->lock = td_account_lock_acquire_finish (result, &error);
+  if (edit->lock == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* A search, not the lookup: it also finds the items of the older
+   * format, for the write to remove. */
+  td_token_store_scan_async (self->store, edit->account, g_task_get_cancellable (task),
+                             edit_loaded_cb, g_object_ref (task));
+}
+
+static void
+edit_secrets_async (TdTokenManager      *self,
+                    TdAccount           *account,
+                    EditFlags            flags,
+                    const char          *admin_token,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Edit *edit = g_new0 (Edit, 1);
+
+  g_assert (self->store != NULL);
+
+  g_task_set_source_tag (task, edit_secrets_async);
+  edit->account = g_object_ref (account);
+  edit->flags = flags;
+  edit->admin_token = g_strdup (admin_token);
+  g_task_set_task_data (task, edit, (GDestroyNotify)edit_free);
+
+  td_account_lock_acquire_async (td_account_get_id (account), cancellable,
+                                 edit_locked_cb, g_steal_pointer (&task));
+}
+
+/* The set as the keyring now holds it. */
+static TdStoredSecrets *
+edit_secrets_finish (TdTokenManager  *self,
+                     GAsyncResult    *result,
+                     GError         **error)
+{
+  g_assert (g_task_is_valid (result, self));
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* Renewal ---------------------------------------------------------------- */
 
 static void
@@ -273,25 +530,62 @@ renewal_complete (Renewal *renewal,
 }
 
 static void
+renewal_unmarked_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Left set, it only costs one renewal more. */
+  if (!td_account_lock_mark_finish (result, &error))
+    g_debug ("Could not clear the renewal mark of account %s: %s",
+             td_account_get_id (renewal->account), error->message);
+
+  renewal_complete (renewal, g_steal_pointer (&renewal->end_error));
+}
+
+/* The end of a renewal that may hold the lock: the mark goes when the new
+ * tokens are stored, or when the vendor surely issued none and the mark
+ * was ours. One found on taking the lock stays until tokens are stored:
+ * the keyring's may be revoked whatever this renewal's vendor call said. */
+static void
+renewal_end (Renewal *renewal,
+             GError  *error)
+{
+  if (renewal->lock != NULL && td_account_lock_is_marked (renewal->lock) &&
+      (error == NULL || (!renewal->interrupted && vendor_issued_nothing (error))))
+    {
+      renewal->end_error = error;
+      td_account_lock_mark_async (renewal->lock, FALSE, renewal_unmarked_cb, renewal);
+      return;
+    }
+
+  renewal_complete (renewal, error);
+}
+
+static void
 saved_tokens_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
   Renewal *renewal = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean saved;
 
-  /* The vendor may already have invalidated the old tokens (Cover Whale):
-   * the new ones stay in memory so this process can go on, and the account
-   * says the keyring failed. The keyring keeps the items it had. */
+  saved = td_token_store_save_finish (TD_TOKEN_STORE (object), result, &error);
+  g_debug ("Account %s: the keyring write ended %" G_GINT64_FORMAT " µs after the vendor's "
+           "answer was read", td_account_get_id (renewal->account),
+           g_get_monotonic_time () - renewal->answered_at);
+
+  /* Stored or not, the vendor may already have invalidated the old tokens
+   * (Cover Whale): the new ones stay in memory so this process can go on.
+   * When the write failed, the keyring keeps the old set and the mark
+   * stays, so that no process hands out a token from it. */
   td_account_set_tokens (renewal->account, renewal->tokens);
+  td_account_record_granted_lifetime (renewal->account, renewal->tokens);
 
-  if (!td_token_store_save_tokens_finish (TD_TOKEN_STORE (object), result, &error))
-    {
-      renewal_complete (renewal, g_steal_pointer (&error));
-      return;
-    }
-
-  renewal_complete (renewal, NULL);
+  renewal_end (renewal, saved ? NULL : g_steal_pointer (&error));
 }
 
 static void
@@ -299,23 +593,30 @@ renewal_got_tokens (Renewal  *renewal,
                     TdTokens *tokens)
 {
   TdTokenManager *self = renewal->manager;
+  TdStoredSecrets set;
+
+  renewal->answered_at = g_get_monotonic_time ();
 
   /* A vendor that did not rotate keeps the refresh token we used. */
   if (tokens->refresh_token == NULL && renewal->secrets && renewal->secrets->tokens)
     tokens->refresh_token = g_strdup (renewal->secrets->tokens->refresh_token);
 
   renewal->tokens = tokens;
-  td_account_record_granted_lifetime (renewal->account, tokens);
 
   if (self->store == NULL)
     {
+      td_account_record_granted_lifetime (renewal->account, renewal->tokens);
       td_account_set_tokens (renewal->account, renewal->tokens);
       renewal_complete (renewal, NULL);
       return;
     }
 
-  td_token_store_save_tokens_async (self->store, renewal->account, renewal->tokens,
-                                    NULL, saved_tokens_cb, renewal);
+  /* Into the keyring before anything else (no notification, no file
+   * written): until it is there, a kill loses the rotated refresh token.
+   * The set is borrowed: the store serializes it before returning. */
+  set = renewal->secrets != NULL ? *renewal->secrets : (TdStoredSecrets) { 0 };
+  set.tokens = renewal->tokens;
+  td_token_store_save_async (self->store, renewal->account, &set, NULL, saved_tokens_cb, renewal);
 }
 
 static void
@@ -334,18 +635,73 @@ login_cb (GObject      *object,
        * to type the new one. */
       if (g_error_matches (error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS))
         {
-          renewal_complete (renewal,
-                            g_error_new (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
-                                         _("The remembered password no longer works: %s"),
-                                         error->message));
+          renewal_end (renewal,
+                       g_error_new (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                                    _("The remembered password no longer works: %s"),
+                                    error->message));
           return;
         }
 
-      renewal_complete (renewal, g_steal_pointer (&error));
+      renewal_end (renewal, g_steal_pointer (&error));
       return;
     }
 
   renewal_got_tokens (renewal, tokens);
+}
+
+static void
+refresh_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data);
+
+static void renewal_call_vendor (Renewal  *renewal,
+                                 gboolean  refresh);
+
+static void
+marked_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Without the mark, a kill during the call could leave revoked tokens
+   * that every process would hand out: no call then. */
+  if (!td_account_lock_mark_finish (result, &error))
+    {
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  renewal_call_vendor (renewal, renewal->refresh_next);
+}
+
+static void
+renewal_call_vendor (Renewal  *renewal,
+                     gboolean  refresh)
+{
+  if (renewal->lock != NULL && !td_account_lock_is_marked (renewal->lock) &&
+      needs_mark (renewal->provider))
+    {
+      renewal->refresh_next = refresh;
+      td_account_lock_mark_async (renewal->lock, TRUE, marked_cb, renewal);
+      return;
+    }
+
+  if (refresh)
+    {
+      g_debug ("Refreshing account %s", td_account_get_id (renewal->account));
+      td_provider_refresh_async (renewal->provider, renewal->account,
+                                 renewal->secrets->tokens->refresh_token,
+                                 NULL, refresh_cb, renewal);
+    }
+  else
+    {
+      g_debug ("Renewing account %s with the remembered password",
+               td_account_get_id (renewal->account));
+      td_provider_login_async (renewal->provider, renewal->account, renewal->secrets->password,
+                               NULL, NULL, login_cb, renewal);
+    }
 }
 
 static void
@@ -360,18 +716,20 @@ renewal_try_password (Renewal *renewal)
       if (renewal->refresh_error != NULL)
         error = g_error_new (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
                              _("Sign in again: %s"), renewal->refresh_error);
+      else if (renewal->interrupted)
+        error = g_error_new (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                             _("Sign in again: a renewal was interrupted, and %s may have "
+                               "revoked the stored token"),
+                             td_provider_get_display_name (renewal->provider));
       else
         error = g_error_new (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
                              _("Sign in again to get a new token from %s"),
                              td_provider_get_display_name (renewal->provider));
-      renewal_complete (renewal, error);
+      renewal_end (renewal, error);
       return;
     }
 
-  g_debug ("Renewing account %s with the remembered password",
-           td_account_get_id (renewal->account));
-  td_provider_login_async (renewal->provider, renewal->account, password, NULL,
-                           NULL, login_cb, renewal);
+  renewal_call_vendor (renewal, FALSE);
 }
 
 static void
@@ -396,7 +754,7 @@ refresh_cb (GObject      *object,
           return;
         }
 
-      renewal_complete (renewal, g_steal_pointer (&error));
+      renewal_end (renewal, g_steal_pointer (&error));
       return;
     }
 
@@ -419,24 +777,29 @@ renewal_continue (Renewal *renewal)
           tokens->access_token = g_strdup (renewal->secrets->admin_token);
           tokens->expires_at = TD_EXPIRES_NEVER;
           td_account_set_tokens (renewal->account, tokens);
-          renewal_complete (renewal, NULL);
+          renewal_end (renewal, NULL);
         }
       else
-        renewal_complete (renewal,
-                          g_error_new_literal (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
-                                               _("Paste the administrative token again")));
+        renewal_end (renewal,
+                     g_error_new_literal (TD_ERROR, TD_ERROR_NEEDS_SIGN_IN,
+                                          _("Paste the administrative token again")));
       return;
     }
 
-  /* Another process renewed while we waited for the lock. */
-  if (stored != NULL && stored->access_token != NULL && !renewal->force)
+  if (renewal->interrupted)
+    g_debug ("Account %s: a renewal died in flight; the stored tokens may be revoked",
+             td_account_get_id (renewal->account));
+
+  /* Another process renewed while we waited for the lock. Not when one
+   * died renewing: what it left may have been revoked. */
+  if (stored != NULL && stored->access_token != NULL && !renewal->force && !renewal->interrupted)
     {
       td_account_set_tokens (renewal->account, stored);
       if (td_account_has_valid_token (renewal->account, renewal->min_valid))
         {
           g_debug ("Account %s: the keyring already holds a fresh token",
                    td_account_get_id (renewal->account));
-          renewal_complete (renewal, NULL);
+          renewal_end (renewal, NULL);
           return;
         }
     }
@@ -444,9 +807,7 @@ renewal_continue (Renewal *renewal)
   if (stored != NULL && stored->refresh_token != NULL &&
       td_provider_has_feature (renewal->provider, TD_PROVIDER_FEATURE_REFRESH_TOKEN))
     {
-      g_debug ("Refreshing account %s", td_account_get_id (renewal->account));
-      td_provider_refresh_async (renewal->provider, renewal->account, stored->refresh_token,
-                                 NULL, refresh_cb, renewal);
+      renewal_call_vendor (renewal, TRUE);
       return;
     }
 
@@ -464,11 +825,30 @@ loaded_cb (GObject      *object,
   renewal->secrets = td_token_store_load_finish (TD_TOKEN_STORE (object), result, &error);
   if (renewal->secrets == NULL)
     {
-      renewal_complete (renewal, g_steal_pointer (&error));
+      renewal_end (renewal, g_steal_pointer (&error));
       return;
     }
 
   renewal_continue (renewal);
+}
+
+static void
+reopened_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Renewal *renewal = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    {
+      renewal_complete (renewal, g_steal_pointer (&error));
+      return;
+    }
+
+  /* A search rather than the lookup: items of the older format left by an
+   * interrupted migration are seen, and the write removes them. */
+  td_token_store_scan_async (renewal->manager->store, renewal->account, NULL, loaded_cb, renewal);
 }
 
 static void
@@ -486,7 +866,12 @@ locked_cb (GObject      *object,
       return;
     }
 
-  td_token_store_load_async (renewal->manager->store, renewal->account, NULL, loaded_cb, renewal);
+  renewal->interrupted = td_account_lock_is_marked (renewal->lock);
+
+  /* Inside Flatpak libsecret reads its keyring file once per process: the
+   * file is read again, or a renewal another process made while we waited
+   * for the lock goes unseen, and its rotated refresh token with it. */
+  td_keyring_backend_open_async (TRUE, NULL, reopened_cb, renewal);
 }
 
 static void
@@ -543,6 +928,41 @@ join_or_start_renewal (TdTokenManager *self,
   renewal_start (renewal);
 }
 
+static void
+mark_peeked_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  Waiter *waiter = g_task_get_task_data (task);
+  TdTokenManager *self = g_task_get_source_object (task);
+  TdAccount *account = g_object_get_data (G_OBJECT (task), "account");
+  TdProvider *provider = g_object_get_data (G_OBJECT (task), "provider");
+  gboolean marked;
+
+  marked = td_account_lock_peek_mark_finish (result, NULL);
+
+  if (waiter->returned)
+    {
+      g_object_unref (task);
+      return;
+    }
+
+  if (!marked && td_account_has_valid_token (account, waiter->min_valid) &&
+      !g_hash_table_contains (self->renewals, td_account_get_id (account)))
+    {
+      waiter_return (task, td_account_dup_hand_out_token (account), NULL);
+      g_object_unref (task);
+      return;
+    }
+
+  if (marked)
+    g_debug ("Account %s: a renewal is in flight or died; renewing under the lock",
+             td_account_get_id (account));
+
+  join_or_start_renewal (self, account, provider, task, FALSE);
+}
+
 void
 td_token_manager_get_token_async (TdTokenManager      *self,
                                   TdAccount           *account,
@@ -573,6 +993,18 @@ td_token_manager_get_token_async (TdTokenManager      *self,
   if (td_account_has_valid_token (account, min_valid) &&
       !g_hash_table_contains (self->renewals, td_account_get_id (account)))
     {
+      /* Unless a renewal that revokes it is in flight, or died: the lock
+       * file says so. Only such vendors' renewals leave the mark. */
+      if (self->store != NULL && needs_mark (provider) && !td_account_get_admin_token (account))
+        {
+          g_object_set_data_full (G_OBJECT (task), "account", g_object_ref (account),
+                                  g_object_unref);
+          g_object_set_data (G_OBJECT (task), "provider", provider);
+          td_account_lock_peek_mark_async (td_account_get_id (account), NULL,
+                                           mark_peeked_cb, task);
+          return;
+        }
+
       waiter_return (task, td_account_dup_hand_out_token (account), NULL);
       g_object_unref (task);
       return;
@@ -648,16 +1080,22 @@ td_token_manager_renew_finish (TdTokenManager  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Sign in ---------------------------------------------------------------- */
+/* Sign in ----------------------------------------------------------------
+ *
+ * Under the lock: read the set, mark, call the vendor, write the new set
+ * (tokens and, when remembered, the password) in one go, unmark. */
 
 typedef struct
 {
-  TdAccount     *account;
-  TdProvider    *provider;
-  TdAccountLock *lock;
-  TdTokens      *tokens;
-  char          *password;
-  char          *new_password;
+  TdAccount       *account;
+  TdProvider      *provider;
+  TdAccountLock   *lock;
+  TdStoredSecrets *secrets;      /* read under the lock */
+  TdTokens        *tokens;
+  char            *password;
+  char            *new_password;
+  gboolean         interrupted;  /* the lock came with the mark */
+  GError          *end_error;    /* while the mark is being cleared */
 } SignIn;
 
 static void
@@ -665,72 +1103,84 @@ sign_in_free (SignIn *sign_in)
 {
   g_clear_object (&sign_in->account);
   g_clear_pointer (&sign_in->lock, td_account_lock_release);
+  g_clear_pointer (&sign_in->secrets, td_stored_secrets_free);
   g_clear_pointer (&sign_in->tokens, td_tokens_free);
   td_secret_free (sign_in->password);
   td_secret_free (sign_in->new_password);
+  g_clear_error (&sign_in->end_error);
   g_free (sign_in);
 }
 
 static void
-sign_in_fail (GTask  *task,
-              GError *error)
+sign_in_complete (GTask  *task,
+                  GError *error)
 {
   SignIn *sign_in = g_task_get_task_data (task);
 
+  g_clear_pointer (&sign_in->lock, td_account_lock_release);
   td_account_set_busy (sign_in->account, FALSE);
+
+  if (error == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     td_account_set_error (sign_in->account, error);
   g_task_return_error (task, error);
 }
 
 static void
-sign_in_password_saved_cb (GObject      *object,
-                           GAsyncResult *result,
-                           gpointer      user_data)
+sign_in_unmarked_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   SignIn *sign_in = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  if (!td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error))
+  if (!td_account_lock_mark_finish (result, &error))
+    g_debug ("Could not clear the renewal mark of account %s: %s",
+             td_account_get_id (sign_in->account), error->message);
+
+  sign_in_complete (task, g_steal_pointer (&sign_in->end_error));
+}
+
+/* As renewal_end (). */
+static void
+sign_in_end (GTask  *task,
+             GError *error)
+{
+  SignIn *sign_in = g_task_get_task_data (task);
+
+  if (sign_in->lock != NULL && td_account_lock_is_marked (sign_in->lock) &&
+      (error == NULL || (!sign_in->interrupted && vendor_issued_nothing (error))))
     {
-      sign_in_fail (task, g_steal_pointer (&error));
+      sign_in->end_error = error;
+      td_account_lock_mark_async (sign_in->lock, FALSE, sign_in_unmarked_cb, g_object_ref (task));
       return;
     }
 
-  td_account_set_busy (sign_in->account, FALSE);
-  g_task_return_boolean (task, TRUE);
+  sign_in_complete (task, error);
 }
 
 static void
-sign_in_tokens_saved_cb (GObject      *object,
-                         GAsyncResult *result,
-                         gpointer      user_data)
+sign_in_saved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   SignIn *sign_in = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  const char *password;
+  gboolean saved;
+
+  saved = td_token_store_save_finish (TD_TOKEN_STORE (object), result, &error);
 
   td_account_set_tokens (sign_in->account, sign_in->tokens);
+  td_account_record_granted_lifetime (sign_in->account, sign_in->tokens);
 
-  if (!td_token_store_save_tokens_finish (TD_TOKEN_STORE (object), result, &error))
-    {
-      sign_in_fail (task, g_steal_pointer (&error));
-      return;
-    }
-
-  g_clear_pointer (&sign_in->lock, td_account_lock_release);
-
-  /* Unticking "remember password" forgets the one stored before. */
-  password = sign_in->new_password ? sign_in->new_password : sign_in->password;
-  td_token_store_save_secret_async (TD_TOKEN_STORE (object), sign_in->account,
-                                    TD_SECRET_KIND_PASSWORD,
-                                    td_account_get_remember_password (sign_in->account)
-                                      ? password : NULL,
-                                    g_task_get_cancellable (task),
-                                    sign_in_password_saved_cb,
-                                    g_object_ref (task));
+  sign_in_end (task, saved ? NULL : g_steal_pointer (&error));
 }
 
 static void
@@ -742,28 +1192,88 @@ sign_in_login_cb (GObject      *object,
   SignIn *sign_in = g_task_get_task_data (task);
   TdTokenManager *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
+  TdStoredSecrets set;
 
   sign_in->tokens = td_provider_login_finish (TD_PROVIDER (object), result, &error);
   if (sign_in->tokens == NULL)
     {
-      sign_in_fail (task, g_steal_pointer (&error));
+      sign_in_end (task, g_steal_pointer (&error));
       return;
     }
-
-  td_account_record_granted_lifetime (sign_in->account, sign_in->tokens);
 
   if (self->store == NULL)
     {
+      td_account_record_granted_lifetime (sign_in->account, sign_in->tokens);
       td_account_set_tokens (sign_in->account, sign_in->tokens);
-      td_account_set_busy (sign_in->account, FALSE);
-      g_task_return_boolean (task, TRUE);
+      sign_in_complete (task, NULL);
       return;
     }
 
-  /* Not cancellable any more: the vendor has issued the tokens, and for
-   * Cover Whale invalidated the old ones. */
-  td_token_store_save_tokens_async (self->store, sign_in->account, sign_in->tokens,
-                                    NULL, sign_in_tokens_saved_cb, g_object_ref (task));
+  /* Into the keyring at once, the password with the tokens; unticking
+   * "remember password" forgets the one stored before. Not cancellable
+   * any more: the vendor has issued the tokens, and for Cover Whale
+   * invalidated the old ones. The set is borrowed: the store serializes
+   * it before returning. */
+  set = *sign_in->secrets;
+  set.tokens = sign_in->tokens;
+  set.password = NULL;
+  if (td_account_get_remember_password (sign_in->account))
+    set.password = sign_in->new_password ? sign_in->new_password : sign_in->password;
+  td_token_store_save_async (self->store, sign_in->account, &set, NULL,
+                             sign_in_saved_cb, g_steal_pointer (&task));
+}
+
+static void
+sign_in_call_vendor (GTask *task)
+{
+  SignIn *sign_in = g_task_get_task_data (task);
+
+  td_provider_login_async (sign_in->provider, sign_in->account,
+                           sign_in->password, sign_in->new_password,
+                           g_task_get_cancellable (task),
+                           sign_in_login_cb, g_object_ref (task));
+}
+
+static void
+sign_in_marked_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!td_account_lock_mark_finish (result, &error))
+    {
+      sign_in_complete (task, g_steal_pointer (&error));
+      return;
+    }
+
+  sign_in_call_vendor (task);
+}
+
+static void
+sign_in_loaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SignIn *sign_in = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  sign_in->secrets = td_token_store_load_finish (TD_TOKEN_STORE (object), result, &error);
+  if (sign_in->secrets == NULL)
+    {
+      sign_in_complete (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (!td_account_lock_is_marked (sign_in->lock) && needs_mark (sign_in->provider))
+    {
+      td_account_lock_mark_async (sign_in->lock, TRUE, sign_in_marked_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  sign_in_call_vendor (task);
 }
 
 static void
@@ -773,19 +1283,22 @@ sign_in_locked_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   SignIn *sign_in = g_task_get_task_data (task);
+  TdTokenManager *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
 
   sign_in->lock = td_account_lock_acquire_finish (result, &error);
   if (sign_in->lock == NULL)
     {
-      sign_in_fail (task, g_steal_pointer (&error));
+      sign_in_complete (task, g_steal_pointer (&error));
       return;
     }
 
-  td_provider_login_async (sign_in->provider, sign_in->account,
-                           sign_in->password, sign_in->new_password,
-                           g_task_get_cancellable (task),
-                           sign_in_login_cb, g_object_ref (task));
+  sign_in->interrupted = td_account_lock_is_marked (sign_in->lock);
+
+  /* What the set holds besides the tokens (the administrative token)
+   * survives the write. */
+  td_token_store_scan_async (self->store, sign_in->account, g_task_get_cancellable (task),
+                             sign_in_loaded_cb, g_object_ref (task));
 }
 
 void
@@ -826,8 +1339,7 @@ td_token_manager_sign_in_async (TdTokenManager      *self,
     td_account_lock_acquire_async (td_account_get_id (account), cancellable,
                                    sign_in_locked_cb, g_steal_pointer (&task));
   else
-    td_provider_login_async (sign_in->provider, account, password, new_password,
-                             cancellable, sign_in_login_cb, g_steal_pointer (&task));
+    sign_in_call_vendor (task);
 }
 
 gboolean
@@ -851,9 +1363,11 @@ admin_token_saved_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   TdTokens *tokens = g_task_get_task_data (task);
   TdAccount *account = g_object_get_data (G_OBJECT (task), "account");
+  g_autoptr(TdStoredSecrets) secrets = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error))
+  secrets = edit_secrets_finish (TD_TOKEN_MANAGER (object), result, &error);
+  if (secrets == NULL)
     {
       td_account_set_error (account, error);
       g_task_return_error (task, g_steal_pointer (&error));
@@ -904,9 +1418,8 @@ td_token_manager_set_admin_token_async (TdTokenManager      *self,
       return;
     }
 
-  td_token_store_save_secret_async (self->store, account, TD_SECRET_KIND_ADMIN_TOKEN,
-                                    tokens->access_token, cancellable,
-                                    admin_token_saved_cb, g_steal_pointer (&task));
+  edit_secrets_async (self, account, EDIT_SET_ADMIN_TOKEN, tokens->access_token, cancellable,
+                      admin_token_saved_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -925,12 +1438,14 @@ td_token_manager_set_admin_token_finish (TdTokenManager  *self,
  * Reads what the keyring holds into the account: at start-up, and before
  * handing out a token kept in memory, since another process (a second
  * window, `tokendesk token`) may have renewed it meanwhile; for Cover
- * Whale that renewal killed the token we hold. */
+ * Whale that renewal killed the token we hold. An account still in the
+ * older format is migrated on the way. */
 
 typedef struct
 {
-  TdAccount *account;
-  char      *token_before;   /* in memory when the read began */
+  TdAccount       *account;
+  char            *token_before;   /* in memory when the read began */
+  TdStoredSecrets *secrets;        /* as read, while migrating */
 } LoadData;
 
 static void
@@ -938,6 +1453,7 @@ load_data_free (LoadData *data)
 {
   g_clear_object (&data->account);
   td_secret_free (data->token_before);
+  g_clear_pointer (&data->secrets, td_stored_secrets_free);
   g_free (data);
 }
 
@@ -949,41 +1465,15 @@ dup_access_token (TdAccount *account)
   return tokens != NULL ? g_strdup (tokens->access_token) : NULL;
 }
 
+/* What the keyring said, into the account. */
 static void
-load_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
+apply_secrets (TdAccount             *account,
+               const TdStoredSecrets *secrets)
 {
-  g_autoptr(GTask) task = user_data;
-  LoadData *data = g_task_get_task_data (task);
-  TdAccount *account = data->account;
-  g_autoptr(TdStoredSecrets) secrets = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(TdSecret) token_now = NULL;
-
-  secrets = td_token_store_load_finish (TD_TOKEN_STORE (object), result, &error);
-  if (secrets == NULL)
-    {
-      td_account_set_error (account, error);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
   /* The keyring answered: a row that said it did not (or was locked)
    * shows the account's state again. */
   if (td_account_get_keyring_error (account))
     td_account_clear_error (account);
-
-  /* A renewal in this process that ended while we read is newer than what
-   * we read: keep it. */
-  token_now = dup_access_token (account);
-  if (g_strcmp0 (token_now, data->token_before) != 0)
-    {
-      g_debug ("Account %s: tokens changed while the keyring was read; keeping them",
-               td_account_get_id (account));
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
 
   if (td_account_get_admin_token (account) && secrets->admin_token != NULL)
     {
@@ -995,8 +1485,87 @@ load_cb (GObject      *object,
     }
   else if (secrets->tokens != NULL)
     td_account_set_tokens (account, secrets->tokens);
+}
 
+static void
+load_apply (GTask                 *task,
+            const TdStoredSecrets *secrets)
+{
+  LoadData *data = g_task_get_task_data (task);
+  g_auto(TdSecret) token_now = NULL;
+
+  /* A renewal in this process that ended while we read is newer than what
+   * we read: keep it. */
+  token_now = dup_access_token (data->account);
+  if (g_strcmp0 (token_now, data->token_before) != 0)
+    {
+      g_debug ("Account %s: tokens changed while the keyring was read; keeping them",
+               td_account_get_id (data->account));
+      if (td_account_get_keyring_error (data->account))
+        td_account_clear_error (data->account);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  apply_secrets (data->account, secrets);
   g_task_return_boolean (task, TRUE);
+}
+
+static void
+migrated_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LoadData *data = g_task_get_task_data (task);
+  g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Not migrated this time: what was read is as good, and the next load
+   * tries again. */
+  secrets = edit_secrets_finish (TD_TOKEN_MANAGER (object), result, &error);
+  if (secrets == NULL)
+    {
+      g_debug ("Account %s: not migrated: %s", td_account_get_id (data->account),
+               error->message);
+      load_apply (task, data->secrets);
+      return;
+    }
+
+  g_debug ("Account %s: migrated to one keyring item", td_account_get_id (data->account));
+  load_apply (task, secrets);
+}
+
+static void
+load_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TdTokenManager *self = g_task_get_source_object (task);
+  LoadData *data = g_task_get_task_data (task);
+  g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autoptr(GError) error = NULL;
+
+  secrets = td_token_store_load_finish (TD_TOKEN_STORE (object), result, &error);
+  if (secrets == NULL)
+    {
+      td_account_set_error (data->account, error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Read the old items, write the new one, only then remove the old
+   * ones: interrupted anywhere, nothing is lost. */
+  if (secrets->legacy)
+    {
+      data->secrets = g_steal_pointer (&secrets);
+      edit_secrets_async (self, data->account, EDIT_MIGRATE, NULL, g_task_get_cancellable (task),
+                          migrated_cb, g_object_ref (task));
+      return;
+    }
+
+  load_apply (task, secrets);
 }
 
 void
@@ -1033,6 +1602,145 @@ gboolean
 td_token_manager_load_finish (TdTokenManager  *self,
                               GAsyncResult    *result,
                               GError         **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Loading every account --------------------------------------------------
+ *
+ * One keyring search for all of them (`tokendesk list`), then the
+ * accounts still in the older format are migrated one after the other. */
+
+typedef struct
+{
+  GPtrArray *accounts;   /* TdAccount */
+  GPtrArray *to_migrate; /* TdAccount */
+  guint      next;
+} LoadAll;
+
+static void
+load_all_free (LoadAll *load_all)
+{
+  g_clear_pointer (&load_all->accounts, g_ptr_array_unref);
+  g_clear_pointer (&load_all->to_migrate, g_ptr_array_unref);
+  g_free (load_all);
+}
+
+static void migrate_next (GTask *task);
+
+static void
+all_migrated_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LoadAll *load_all = g_task_get_task_data (task);
+  TdAccount *account = g_ptr_array_index (load_all->to_migrate, load_all->next - 1);
+  g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autoptr(GError) error = NULL;
+
+  secrets = edit_secrets_finish (TD_TOKEN_MANAGER (object), result, &error);
+  if (secrets == NULL)
+    g_debug ("Account %s: not migrated: %s", td_account_get_id (account), error->message);
+  else
+    apply_secrets (account, secrets);
+
+  migrate_next (g_steal_pointer (&task));
+}
+
+static void
+migrate_next (GTask *task)
+{
+  TdTokenManager *self = g_task_get_source_object (task);
+  LoadAll *load_all = g_task_get_task_data (task);
+
+  if (load_all->next == load_all->to_migrate->len)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  edit_secrets_async (self, g_ptr_array_index (load_all->to_migrate, load_all->next++),
+                      EDIT_MIGRATE, NULL, g_task_get_cancellable (task), all_migrated_cb, task);
+}
+
+static void
+all_loaded_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LoadAll *load_all = g_task_get_task_data (task);
+  g_autoptr(GHashTable) all = NULL;
+  g_autoptr(GError) error = NULL;
+
+  all = td_token_store_load_all_finish (TD_TOKEN_STORE (object), result, &error);
+  if (all == NULL)
+    {
+      for (guint i = 0; i < load_all->accounts->len; i++)
+        td_account_set_error (g_ptr_array_index (load_all->accounts, i), error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  for (guint i = 0; i < load_all->accounts->len; i++)
+    {
+      TdAccount *account = g_ptr_array_index (load_all->accounts, i);
+      TdStoredSecrets *secrets = g_hash_table_lookup (all, td_account_get_id (account));
+
+      if (secrets == NULL)
+        continue;
+
+      apply_secrets (account, secrets);
+      if (secrets->legacy)
+        g_ptr_array_add (load_all->to_migrate, g_object_ref (account));
+    }
+
+  migrate_next (g_steal_pointer (&task));
+}
+
+void
+td_token_manager_load_all_async (TdTokenManager      *self,
+                                 GListModel          *accounts,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  LoadAll *load_all;
+  guint n_items;
+
+  g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (G_IS_LIST_MODEL (accounts));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, td_token_manager_load_all_async);
+
+  if (self->store == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  load_all = g_new0 (LoadAll, 1);
+  load_all->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  load_all->to_migrate = g_ptr_array_new_with_free_func (g_object_unref);
+  n_items = g_list_model_get_n_items (accounts);
+  for (guint i = 0; i < n_items; i++)
+    g_ptr_array_add (load_all->accounts, g_list_model_get_item (accounts, i));
+  g_task_set_task_data (task, load_all, (GDestroyNotify)load_all_free);
+
+  td_token_store_load_all_async (self->store, cancellable, all_loaded_cb, g_steal_pointer (&task));
+}
+
+gboolean
+td_token_manager_load_all_finish (TdTokenManager  *self,
+                                  GAsyncResult    *result,
+                                  GError         **error)
 {
   g_return_val_if_fail (TD_IS_TOKEN_MANAGER (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
@@ -1163,8 +1871,6 @@ typedef struct
 {
   TdAccount *account;
   TdAccount *changes;
-  gboolean   forget_password;
-  gboolean   forget_admin_token;
 } UpdateData;
 
 static void
@@ -1200,52 +1906,24 @@ apply_changes (UpdateData *data)
   g_object_thaw_notify (G_OBJECT (account));
 }
 
-static void update_forget_next (GTask *task);
-
 static void
 update_forgotten_cb (GObject      *object,
                      GAsyncResult *result,
                      gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  g_autoptr(TdStoredSecrets) secrets = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!td_token_store_save_secret_finish (TD_TOKEN_STORE (object), result, &error))
+  secrets = edit_secrets_finish (TD_TOKEN_MANAGER (object), result, &error);
+  if (secrets == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  update_forget_next (task);
-}
-
-static void
-update_forget_next (GTask *task)
-{
-  TdTokenManager *self = g_task_get_source_object (task);
-  UpdateData *data = g_task_get_task_data (task);
-  TdSecretKind kind;
-
-  if (self->store != NULL && data->forget_password)
-    {
-      data->forget_password = FALSE;
-      kind = TD_SECRET_KIND_PASSWORD;
-    }
-  else if (self->store != NULL && data->forget_admin_token)
-    {
-      data->forget_admin_token = FALSE;
-      kind = TD_SECRET_KIND_ADMIN_TOKEN;
-    }
-  else
-    {
-      apply_changes (data);
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  td_token_store_save_secret_async (self->store, data->account, kind, NULL,
-                                    g_task_get_cancellable (task),
-                                    update_forgotten_cb, g_object_ref (task));
+  apply_changes (g_task_get_task_data (task));
+  g_task_return_boolean (task, TRUE);
 }
 
 void
@@ -1258,6 +1936,7 @@ td_token_manager_update_account_async (TdTokenManager      *self,
 {
   g_autoptr(GTask) task = NULL;
   UpdateData *data;
+  EditFlags flags = 0;
 
   g_return_if_fail (TD_IS_TOKEN_MANAGER (self));
   g_return_if_fail (TD_IS_ACCOUNT (account));
@@ -1271,13 +1950,22 @@ td_token_manager_update_account_async (TdTokenManager      *self,
   data = g_new0 (UpdateData, 1);
   data->account = g_object_ref (account);
   data->changes = g_object_ref (changes);
-  data->forget_password = td_account_get_remember_password (account) &&
-                          !td_account_get_remember_password (changes);
-  data->forget_admin_token = td_account_get_admin_token (account) &&
-                             !td_account_get_admin_token (changes);
   g_task_set_task_data (task, data, (GDestroyNotify)update_data_free);
 
-  update_forget_next (task);
+  if (td_account_get_remember_password (account) && !td_account_get_remember_password (changes))
+    flags |= EDIT_FORGET_PASSWORD;
+  if (td_account_get_admin_token (account) && !td_account_get_admin_token (changes))
+    flags |= EDIT_FORGET_ADMIN_TOKEN;
+
+  if (self->store == NULL || flags == 0)
+    {
+      apply_changes (data);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  edit_secrets_async (self, account, flags, NULL, cancellable, update_forgotten_cb,
+                      g_steal_pointer (&task));
 }
 
 gboolean
@@ -1300,9 +1988,11 @@ cleared_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   TdAccount *account = g_task_get_task_data (task);
+  g_autoptr(TdStoredSecrets) secrets = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!td_token_store_clear_finish (TD_TOKEN_STORE (object), result, &error))
+  secrets = edit_secrets_finish (TD_TOKEN_MANAGER (object), result, &error);
+  if (secrets == NULL)
     {
       td_account_set_error (account, error);
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1337,8 +2027,11 @@ td_token_manager_sign_out_async (TdTokenManager      *self,
       return;
     }
 
-  td_token_store_clear_async (self->store, td_account_get_id (account), remove,
-                              cancellable, cleared_cb, g_steal_pointer (&task));
+  /* Signing out keeps the password, so that signing in again with a
+   * remembered password needs no typing. */
+  edit_secrets_async (self, account,
+                      remove ? EDIT_REMOVE : (EDIT_DROP_TOKENS | EDIT_FORGET_ADMIN_TOKEN),
+                      NULL, cancellable, cleared_cb, g_steal_pointer (&task));
 }
 
 gboolean

@@ -82,6 +82,18 @@ gboolean        td_token_manager_load_finish          (TdTokenManager      *self
                                                        GAsyncResult        *result,
                                                        GError             **error);
 
+/* Loads what the keyring holds for every account of accounts (a
+ * GListModel of TdAccount) with one keyring search; accounts still in the
+ * older format are migrated on the way. */
+void            td_token_manager_load_all_async       (TdTokenManager      *self,
+                                                       GListModel          *accounts,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean        td_token_manager_load_all_finish      (TdTokenManager      *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+
 /* Reads the account's secrets in the background, a few accounts at a
  * time, and sets TdAccount:secrets-loaded when done (also on failure: the
  * account then says what is wrong). load_soon() puts the account first

@@ -9,8 +9,10 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <libsecret/secret.h>
+#include <string.h>
 
 #include "td-error.h"
+#include "td-keyring-backend.h"
 #include "td-token-store.h"
 
 /* Only libsecret's password API (secret_password_*) is used: it is the one
@@ -19,10 +21,36 @@
  * exceptions, both guarded by SECRET_IS_ITEM: whether a search result is a
  * locked SecretItem, the only way to tell "locked" from "absent" (a lookup
  * whose unlock prompt was dismissed answers "nothing found", without an
- * error), and reading the values a search already loaded. */
+ * error), and reading the values a search already loaded.
+ *
+ * One item per account (kind "credentials") holds the whole set as JSON:
+ * a renewal replaces the access token, its expiry and the rotated refresh
+ * token in one write, so a process killed halfway leaves either the old
+ * set or the new one, never a new refresh token beside a revoked access
+ * token. Older versions kept one item per kind (refresh token, access
+ * token, password, administrative token); those are still read when the
+ * new item is missing, and removed by the next save. */
 
 /* How long a keyring call may take before we give up on it. */
 #define DEFAULT_TIMEOUT_MS 10000
+
+/* The value of the "kind" attribute of the one item per account. */
+#define KIND_CREDENTIALS "credentials"
+#define FORMAT_VERSION   1
+
+/* The items of the one-per-kind format, read for migration only. */
+typedef enum
+{
+  LEGACY_REFRESH_TOKEN,
+  LEGACY_ACCESS_TOKEN,  /* access + id token + expiry, as one JSON secret */
+  LEGACY_PASSWORD,
+  LEGACY_ADMIN_TOKEN,
+  N_LEGACY_KINDS
+} LegacyKind;
+
+static const char * const legacy_kinds[N_LEGACY_KINDS] = {
+  "refresh-token", "access-token", "password", "admin-token",
+};
 
 struct _TdTokenStore
 {
@@ -40,6 +68,8 @@ struct _TdTokenStore
 
 G_DEFINE_FINAL_TYPE (TdTokenStore, td_token_store, G_TYPE_OBJECT)
 
+/* The same schema as the one-per-kind items: one search by account finds
+ * both formats, which is what migration needs. */
 static const SecretSchema *
 get_schema (void)
 {
@@ -56,26 +86,13 @@ get_schema (void)
   return &schema;
 }
 
-static const char *
-kind_to_string (TdSecretKind kind)
-{
-  switch (kind)
-    {
-    case TD_SECRET_KIND_REFRESH_TOKEN: return "refresh-token";
-    case TD_SECRET_KIND_ACCESS_TOKEN: return "access-token";
-    case TD_SECRET_KIND_PASSWORD: return "password";
-    case TD_SECRET_KIND_ADMIN_TOKEN: return "admin-token";
-    default: g_assert_not_reached ();
-    }
-}
-
 static gboolean
-kind_from_string (const char   *str,
-                  TdSecretKind *out_kind)
+legacy_kind_from_string (const char *str,
+                         LegacyKind *out_kind)
 {
-  for (TdSecretKind kind = TD_SECRET_KIND_REFRESH_TOKEN; kind <= TD_SECRET_KIND_ADMIN_TOKEN; kind++)
+  for (LegacyKind kind = 0; kind < N_LEGACY_KINDS; kind++)
     {
-      if (g_strcmp0 (str, kind_to_string (kind)) == 0)
+      if (g_strcmp0 (str, legacy_kinds[kind]) == 0)
         {
           *out_kind = kind;
           return TRUE;
@@ -87,8 +104,7 @@ kind_from_string (const char   *str,
 
 /* What Seahorse shows: the person must recognise the item. */
 static char *
-make_label (TdAccount    *account,
-            TdSecretKind  kind)
+make_label (TdAccount *account)
 {
   const char *name = td_account_get_display_name (account);
 
@@ -97,19 +113,7 @@ make_label (TdAccount    *account,
   if (name == NULL || *name == '\0')
     name = td_account_get_id (account);
 
-  switch (kind)
-    {
-    case TD_SECRET_KIND_REFRESH_TOKEN:
-      return g_strdup_printf (_("Token Desk: refresh token for %s"), name);
-    case TD_SECRET_KIND_ACCESS_TOKEN:
-      return g_strdup_printf (_("Token Desk: access token for %s"), name);
-    case TD_SECRET_KIND_PASSWORD:
-      return g_strdup_printf (_("Token Desk: password for %s"), name);
-    case TD_SECRET_KIND_ADMIN_TOKEN:
-      return g_strdup_printf (_("Token Desk: administrative token for %s"), name);
-    default:
-      g_assert_not_reached ();
-    }
+  return g_strdup_printf (_("Token Desk: credentials for %s"), name);
 }
 
 /* Turns whatever libsecret or D-Bus said into something a person can act
@@ -174,6 +178,68 @@ locked_error (void)
 {
   return g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
                       _("The keyring is locked: unlock it and try again"));
+}
+
+
+/* A keyring daemon that died between answering a search and our reading of
+ * its items leaves proxies without an owner and without their cached
+ * properties; libsecret's getters then fail with a critical and answer
+ * "locked". Such an item is asked nothing: the keyring is gone. */
+static gboolean
+item_is_alive (gpointer item)
+{
+  g_autofree char *owner = NULL;
+  g_autoptr(GVariant) locked = NULL;
+  g_autoptr(GVariant) attributes = NULL;
+
+  if (!SECRET_IS_ITEM (item))
+    return TRUE;
+
+  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (item));
+  locked = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (item), "Locked");
+  attributes = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (item), "Attributes");
+
+  return owner != NULL && locked != NULL && attributes != NULL;
+}
+
+static GError *
+gone_error (void)
+{
+  return g_error_new (TD_ERROR, TD_ERROR_KEYRING_UNAVAILABLE,
+                      _("The keyring stopped running: start it again (log out and in, or "
+                        "start GNOME Keyring or KeePassXC) and try again"));
+}
+
+TdStoredSecrets *
+td_stored_secrets_new (void)
+{
+  return g_new0 (TdStoredSecrets, 1);
+}
+
+TdStoredSecrets *
+td_stored_secrets_copy (const TdStoredSecrets *self)
+{
+  TdStoredSecrets *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = td_stored_secrets_new ();
+  copy->tokens = self->tokens ? td_tokens_copy (self->tokens) : NULL;
+  copy->password = g_strdup (self->password);
+  copy->admin_token = g_strdup (self->admin_token);
+  copy->legacy = self->legacy;
+
+  return copy;
+}
+
+gboolean
+td_stored_secrets_is_empty (const TdStoredSecrets *self)
+{
+  g_return_val_if_fail (self != NULL, TRUE);
+
+  return (self->tokens == NULL ||
+          (self->tokens->access_token == NULL && self->tokens->refresh_token == NULL)) &&
+         self->password == NULL && self->admin_token == NULL;
 }
 
 void
@@ -398,11 +464,26 @@ answered_cb (GObject      *object,
   call_free (call);
 }
 
+/* The call stays alive until its operation ends, which has not started. */
+static void
+backend_opened_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
+  GError *error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    g_task_return_error (inner, error);
+  else
+    call->start (inner);
+}
+
 static void
 call_run (Call *call)
 {
   TdTokenStore *self = call->store;
-  g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
 
   self->in_flight++;
 
@@ -411,7 +492,20 @@ call_run (Call *call)
   g_source_set_static_name (call->deadline, "[td] keyring deadline");
   g_source_attach (call->deadline, g_main_context_get_thread_default ());
 
-  call->start (inner);
+  /* Inside Flatpak the first call opens libsecret's file backend, which
+   * from a busy main loop can miss the portal's answer for good: it is
+   * opened apart first (td-keyring-backend.c), within the call's deadline. */
+  if (!self->answered && td_keyring_backend_is_file ())
+    {
+      td_keyring_backend_open_async (FALSE, call->cancellable, backend_opened_cb, call);
+      return;
+    }
+
+  {
+    g_autoptr(GTask) inner = g_steal_pointer (&call->inner);
+
+    call->start (inner);
+  }
 }
 
 /* The caller's task, and the operation's (call->inner) for the caller to
@@ -460,76 +554,305 @@ call_submit (Call      *call,
   call_run (call);
 }
 
-/* The access-token item: the access token, the Senmo ID token and the
- * expiry, together so that they can never disagree. */
+/* Serialization ----------------------------------------------------------
+ *
+ * {"version":1,"access_token":…,"id_token":…,"expires_at":…,
+ *  "refresh_token":…,"password":…,"admin_token":…}, null for what is not
+ * there. Written by hand into a buffer sized for the worst case up front:
+ * a GString that grew would leave copies of the secrets in the blocks it
+ * freed, and json-glib's builder keeps copies in nodes nobody wipes. */
 
-static char *
-serialize_access (const TdTokens *tokens)
+static gsize
+json_string_room (const char *value)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "access_token");
-  json_builder_add_string_value (builder, tokens->access_token);
-  json_builder_set_member_name (builder, "id_token");
-  if (tokens->id_token != NULL)
-    json_builder_add_string_value (builder, tokens->id_token);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "expires_at");
-  if (tokens->expires_at == TD_EXPIRES_NEVER)
-    json_builder_add_null_value (builder);
-  else
-    json_builder_add_int_value (builder, tokens->expires_at);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-
-  /* The builder's copies of the tokens live in JSON nodes we cannot wipe;
-   * they are short-lived and freed right here. */
-  return json_generator_to_data (generator, NULL);
+  /* Every byte may become \u00XX; two quotes; or "null". */
+  return value != NULL ? strlen (value) * 6 + 2 : 4;
 }
 
-/* FALSE for an item that is not ours or was damaged: it is then ignored,
- * as if absent, and overwritten by the next renewal. */
-static gboolean
-parse_access (const char *data,
-              TdTokens   *tokens)
+static void
+append_json_string (GString    *out,
+                    const char *value)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *object;
-  JsonNode *node;
+  static const char hex[] = "0123456789abcdef";
 
-  if (!json_parser_load_from_data (parser, data, -1, NULL))
-    return FALSE;
+  if (value == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
 
-  node = json_parser_get_root (parser);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return FALSE;
-  object = json_node_get_object (node);
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, *p);
+        }
+      else if (*p < 0x20)
+        {
+          g_string_append (out, "\\u00");
+          g_string_append_c (out, hex[*p >> 4]);
+          g_string_append_c (out, hex[*p & 0xf]);
+        }
+      else
+        g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
 
-  node = json_object_get_member (object, "access_token");
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
-    return FALSE;
-  tokens->access_token = g_strdup (json_node_get_string (node));
+/* For td_secret_free (). */
+static char *
+serialize_secrets (const TdStoredSecrets *secrets)
+{
+  const TdTokens *tokens = secrets->tokens;
+  const char *access_token = tokens != NULL ? tokens->access_token : NULL;
+  const char *id_token = tokens != NULL ? tokens->id_token : NULL;
+  const char *refresh_token = tokens != NULL ? tokens->refresh_token : NULL;
+  gsize room = 256 + json_string_room (access_token) + json_string_room (id_token) +
+               json_string_room (refresh_token) + json_string_room (secrets->password) +
+               json_string_room (secrets->admin_token);
+  GString *out = g_string_sized_new (room);
 
-  node = json_object_get_member (object, "id_token");
-  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-      json_node_get_value_type (node) == G_TYPE_STRING)
-    tokens->id_token = g_strdup (json_node_get_string (node));
+  g_string_append_printf (out, "{\"version\":%d,\"access_token\":", FORMAT_VERSION);
+  append_json_string (out, access_token);
+  g_string_append (out, ",\"id_token\":");
+  append_json_string (out, id_token);
+  g_string_append (out, ",\"expires_at\":");
+  if (tokens == NULL || tokens->expires_at == TD_EXPIRES_NEVER)
+    g_string_append (out, "null");
+  else
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, tokens->expires_at);
+  g_string_append (out, ",\"refresh_token\":");
+  append_json_string (out, refresh_token);
+  g_string_append (out, ",\"password\":");
+  append_json_string (out, secrets->password);
+  g_string_append (out, ",\"admin_token\":");
+  append_json_string (out, secrets->admin_token);
+  g_string_append_c (out, '}');
 
-  node = json_object_get_member (object, "expires_at");
+  /* Never grown, so never copied. */
+  g_assert (out->len < room);
+
+  return g_string_free (out, FALSE);
+}
+
+/* A string member, copied; NULL when absent or null. *ok turns FALSE when
+ * the member is something else. json-glib has no way to wipe what it
+ * parsed: the node's copy is wiped in place, the parser is freed next. */
+static char *
+take_string (JsonObject *object,
+             const char *member,
+             gboolean   *ok)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  char *parsed;
+  char *value;
+
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    tokens->expires_at = TD_EXPIRES_NEVER;
+    return NULL;
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      *ok = FALSE;
+      return NULL;
+    }
+
+  parsed = (char *) json_node_get_string (node);
+  value = g_strdup (parsed);
+  explicit_bzero (parsed, strlen (parsed));
+
+  return value;
+}
+
+static gboolean
+take_expiry (JsonObject *object,
+             gint64     *expires_at)
+{
+  JsonNode *node = json_object_get_member (object, "expires_at");
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    *expires_at = TD_EXPIRES_NEVER;
   else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
-    tokens->expires_at = json_node_get_int (node);
+    *expires_at = json_node_get_int (node);
   else
     return FALSE;
 
   return TRUE;
+}
+
+static JsonObject *
+parse_object (JsonParser *parser,
+              const char *data)
+{
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, data, -1, NULL))
+    return NULL;
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+
+  return json_node_get_object (root);
+}
+
+/* NULL for an item that is not ours or was damaged: it is then ignored, as
+ * if absent, and overwritten by the next save. */
+static TdStoredSecrets *
+parse_secrets (const char *data)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(TdStoredSecrets) secrets = td_stored_secrets_new ();
+  g_autoptr(TdTokens) tokens = td_tokens_new ();
+  JsonObject *object;
+  JsonNode *version;
+  gboolean ok = TRUE;
+
+  if ((object = parse_object (parser, data)) == NULL)
+    return NULL;
+
+  version = json_object_get_member (object, "version");
+  if (version == NULL || !JSON_NODE_HOLDS_VALUE (version) ||
+      json_node_get_value_type (version) != G_TYPE_INT64 || json_node_get_int (version) < 1)
+    return NULL;
+
+  tokens->access_token = take_string (object, "access_token", &ok);
+  tokens->id_token = take_string (object, "id_token", &ok);
+  tokens->refresh_token = take_string (object, "refresh_token", &ok);
+  secrets->password = take_string (object, "password", &ok);
+  secrets->admin_token = take_string (object, "admin_token", &ok);
+  if (!ok || !take_expiry (object, &tokens->expires_at))
+    return NULL;
+
+  if (tokens->access_token != NULL || tokens->refresh_token != NULL)
+    secrets->tokens = g_steal_pointer (&tokens);
+
+  return g_steal_pointer (&secrets);
+}
+
+/* The access-token item of the one-per-kind format: the access token, the
+ * Senmo ID token and the expiry. */
+static TdTokens *
+parse_legacy_access (const char *data)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(TdTokens) tokens = td_tokens_new ();
+  JsonObject *object;
+  gboolean ok = TRUE;
+
+  if ((object = parse_object (parser, data)) == NULL)
+    return NULL;
+
+  tokens->access_token = take_string (object, "access_token", &ok);
+  tokens->id_token = take_string (object, "id_token", &ok);
+  if (!ok || tokens->access_token == NULL || !take_expiry (object, &tokens->expires_at))
+    return NULL;
+
+  return g_steal_pointer (&tokens);
+}
+
+/* What the items of one account said: the one item, and whatever the
+ * items of the one-per-kind format held, first item of each kind first
+ * (the search lists unlocked items first). */
+typedef struct
+{
+  TdStoredSecrets *current;
+  TdStoredSecrets *legacy;
+  TdTokens        *legacy_access;
+  char            *legacy_refresh;
+} Found;
+
+static void
+found_free (Found *found)
+{
+  g_clear_pointer (&found->current, td_stored_secrets_free);
+  g_clear_pointer (&found->legacy, td_stored_secrets_free);
+  g_clear_pointer (&found->legacy_access, td_tokens_free);
+  td_secret_free (found->legacy_refresh);
+  g_free (found);
+}
+
+static void
+found_take (Found      *found,
+            const char *kind_name,
+            const char *text)
+{
+  LegacyKind kind;
+
+  /* Not text: not one of ours, ignore it. */
+  if (text == NULL)
+    return;
+
+  if (g_strcmp0 (kind_name, KIND_CREDENTIALS) == 0)
+    {
+      if (found->current == NULL && (found->current = parse_secrets (text)) == NULL)
+        g_debug ("Ignoring a damaged credentials item");
+      return;
+    }
+
+  if (!legacy_kind_from_string (kind_name, &kind))
+    return;
+
+  if (found->legacy == NULL)
+    found->legacy = td_stored_secrets_new ();
+
+  switch (kind)
+    {
+    case LEGACY_REFRESH_TOKEN:
+      if (found->legacy_refresh == NULL)
+        found->legacy_refresh = g_strdup (text);
+      break;
+
+    case LEGACY_ACCESS_TOKEN:
+      if (found->legacy_access == NULL &&
+          (found->legacy_access = parse_legacy_access (text)) == NULL)
+        g_debug ("Ignoring a damaged access-token item");
+      break;
+
+    case LEGACY_PASSWORD:
+      if (found->legacy->password == NULL)
+        found->legacy->password = g_strdup (text);
+      break;
+
+    case LEGACY_ADMIN_TOKEN:
+      if (found->legacy->admin_token == NULL)
+        found->legacy->admin_token = g_strdup (text);
+      break;
+
+    case N_LEGACY_KINDS:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* The new item wins whole when there is one: it was written from
+ * everything the old items held (by the migration) or later, and taking a
+ * field from an old item could bring back a token signed out since. */
+static TdStoredSecrets *
+found_finish (Found *found)
+{
+  gboolean legacy = found->legacy != NULL;
+  TdStoredSecrets *secrets;
+
+  if (found->current != NULL)
+    secrets = g_steal_pointer (&found->current);
+  else if (found->legacy != NULL)
+    {
+      secrets = g_steal_pointer (&found->legacy);
+      if (found->legacy_access != NULL || found->legacy_refresh != NULL)
+        {
+          secrets->tokens = found->legacy_access ? g_steal_pointer (&found->legacy_access)
+                                                 : td_tokens_new ();
+          secrets->tokens->refresh_token = g_steal_pointer (&found->legacy_refresh);
+        }
+    }
+  else
+    secrets = td_stored_secrets_new ();
+
+  secrets->legacy = legacy;
+
+  return secrets;
 }
 
 /* An item found by a search but deleted before libsecret read it (another
@@ -546,11 +869,12 @@ is_vanished_item (const GError *error)
          g_error_matches (error, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT);
 }
 
-/* Search ----------------------------------------------------------------- */
+/* Search -----------------------------------------------------------------
+ *
+ * Every search of the keyring goes through here: our items (of one
+ * account, or all when account_id is NULL), searched again when one
+ * vanished. The error is libsecret's, for the caller to map. */
 
-/* Every read of the keyring goes through here: our items (of one account,
- * or all when account_id is NULL), searched again when one vanished. The
- * error is libsecret's, for the caller to map. */
 typedef struct
 {
   char              *account_id;
@@ -639,45 +963,92 @@ search_items_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* Only items of the Secret Service can be locked; the portal's file
- * backend has SecretRetrievables that are not SecretItems. */
-static gboolean
-any_item_locked (const GList *items)
+/* NULL when every item can be used; else why not: the keyring died under
+ * them, or some are locked (and stay so: SECRET_SEARCH_UNLOCK asked once
+ * for every locked item). Only items of the Secret Service can be locked;
+ * the portal's file backend has SecretRetrievables that are not
+ * SecretItems. */
+static GError *
+check_items (const GList *items)
 {
-  for (const GList *l = items; l; l = l->next)
-    if (SECRET_IS_ITEM (l->data) && secret_item_get_locked (SECRET_ITEM (l->data)))
-      return TRUE;
+  gboolean locked = FALSE;
 
-  return FALSE;
+  for (const GList *l = items; l; l = l->next)
+    {
+      if (!item_is_alive (l->data))
+        return gone_error ();
+      if (SECRET_IS_ITEM (l->data) && secret_item_get_locked (SECRET_ITEM (l->data)))
+        locked = TRUE;
+    }
+
+  return locked ? locked_error () : NULL;
 }
 
-/* Load ------------------------------------------------------------------- */
+/* Load -------------------------------------------------------------------
+ *
+ * One account: a lookup of its one item first, which is what `tokendesk
+ * token` costs, as cheap as `secret-tool lookup`. Only when there is none
+ * (an account of the older format, or none at all) does a search of all
+ * its items follow. Every account (`tokendesk list`): one search. */
 
 typedef struct
 {
-  char            *account_id;
-  TdStoredSecrets *secrets;
-  TdTokens        *access;    /* from the access-token item */
-  char            *refresh;   /* from the refresh-token item */
-  guint            pending;
-  GError          *error;
+  char       *account_id;  /* NULL: every account */
+  gboolean    search_only;
+  GHashTable *found;       /* account id → Found */
+  guint       pending;
+  GError     *error;
 } Load;
 
 static void
 load_free (Load *load)
 {
   g_free (load->account_id);
-  g_clear_pointer (&load->secrets, td_stored_secrets_free);
-  g_clear_pointer (&load->access, td_tokens_free);
-  td_secret_free (load->refresh);
+  g_clear_pointer (&load->found, g_hash_table_unref);
   g_clear_error (&load->error);
   g_free (load);
+}
+
+static Load *
+load_new (const char *account_id)
+{
+  Load *load = g_new0 (Load, 1);
+
+  load->account_id = g_strdup (account_id);
+  load->found = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify)found_free);
+
+  return load;
+}
+
+static void
+load_take (Load       *load,
+           GHashTable *attributes,
+           const char *text)
+{
+  const char *account_id = g_hash_table_lookup (attributes, "account");
+  Found *found;
+
+  if (account_id == NULL ||
+      (load->account_id != NULL && g_strcmp0 (account_id, load->account_id) != 0))
+    return;
+
+  if ((found = g_hash_table_lookup (load->found, account_id)) == NULL)
+    {
+      found = g_new0 (Found, 1);
+      g_hash_table_insert (load->found, g_strdup (account_id), found);
+    }
+
+  found_take (found, g_hash_table_lookup (attributes, "kind"), text);
 }
 
 static void
 load_complete (GTask *task)
 {
   Load *load = g_task_get_task_data (task);
+  g_autoptr(GHashTable) all = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
 
   if (load->error != NULL)
     {
@@ -685,61 +1056,22 @@ load_complete (GTask *task)
       return;
     }
 
-  if (load->access != NULL || load->refresh != NULL)
+  if (load->account_id != NULL)
     {
-      load->secrets->tokens = load->access ? g_steal_pointer (&load->access) : td_tokens_new ();
-      load->secrets->tokens->refresh_token = g_steal_pointer (&load->refresh);
+      Found *found = g_hash_table_lookup (load->found, load->account_id);
+
+      g_task_return_pointer (task, found ? found_finish (found) : td_stored_secrets_new (),
+                             (GDestroyNotify)td_stored_secrets_free);
+      return;
     }
 
-  g_task_return_pointer (task, g_steal_pointer (&load->secrets),
-                         (GDestroyNotify)td_stored_secrets_free);
-}
+  all = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                               (GDestroyNotify)td_stored_secrets_free);
+  g_hash_table_iter_init (&iter, load->found);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (all, g_strdup (key), found_finish (value));
 
-/* Files one item's value under its kind; the first item of a kind wins
- * (the search lists unlocked items first). */
-static void
-load_take (Load       *load,
-           GHashTable *attributes,
-           const char *text)
-{
-  TdSecretKind kind;
-
-  /* Not text, or not a kind we know: not one of ours, ignore it. */
-  if (text == NULL || !kind_from_string (g_hash_table_lookup (attributes, "kind"), &kind))
-    return;
-
-  switch (kind)
-    {
-    case TD_SECRET_KIND_REFRESH_TOKEN:
-      if (load->refresh == NULL)
-        load->refresh = g_strdup (text);
-      break;
-
-    case TD_SECRET_KIND_ACCESS_TOKEN:
-      if (load->access == NULL)
-        {
-          g_autoptr(TdTokens) tokens = td_tokens_new ();
-
-          if (parse_access (text, tokens))
-            load->access = g_steal_pointer (&tokens);
-          else
-            g_debug ("Ignoring a damaged access-token item");
-        }
-      break;
-
-    case TD_SECRET_KIND_PASSWORD:
-      if (load->secrets->password == NULL)
-        load->secrets->password = g_strdup (text);
-      break;
-
-    case TD_SECRET_KIND_ADMIN_TOKEN:
-      if (load->secrets->admin_token == NULL)
-        load->secrets->admin_token = g_strdup (text);
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
+  g_task_return_pointer (task, g_steal_pointer (&all), (GDestroyNotify)g_hash_table_unref);
 }
 
 static void
@@ -756,11 +1088,16 @@ retrieved_cb (GObject      *object,
   load->pending--;
 
   value = secret_retrievable_retrieve_secret_finish (item, result, &error);
-  if (value != NULL)
+  if (value != NULL && item_is_alive (item))
     {
       g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (item);
 
       load_take (load, attributes, secret_value_get_text (value));
+    }
+  else if (value != NULL)
+    {
+      if (load->error == NULL)
+        load->error = gone_error ();
     }
   else if (is_vanished_item (error))
     g_debug ("A secret went away while it was being read");
@@ -771,32 +1108,14 @@ retrieved_cb (GObject      *object,
     load_complete (task);
 }
 
+/* Reads what the search found: the Secret Service's values were loaded in
+ * one call (secrets_loaded_cb); the portal's items are not SecretItems and
+ * are read the portable way, one retrieval each. */
 static void
-searched_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
+take_items (GTask *task,
+            GList *items)
 {
-  g_autoptr(GTask) task = user_data;
   Load *load = g_task_get_task_data (task);
-  GList *items;
-  g_autoptr(GError) error = NULL;
-
-  items = search_items_finish (result, &error);
-  if (error != NULL)
-    {
-      g_task_return_error (task, map_error (g_steal_pointer (&error),
-                                            g_task_get_cancellable (task)));
-      return;
-    }
-
-  /* SECRET_SEARCH_UNLOCK asked once for every locked item; what is still
-   * locked now stays so (prompt dismissed, or no prompt possible). */
-  if (any_item_locked (items))
-    {
-      item_list_free (items);
-      g_task_return_error (task, locked_error ());
-      return;
-    }
 
   /* One pending count for this loop, so that no retrieval completing
    * early can finish the load before every item was looked at. */
@@ -807,10 +1126,6 @@ searched_cb (GObject      *object,
       g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (l->data);
       g_autoptr(SecretValue) value = NULL;
 
-      /* SECRET_SEARCH_LOAD_SECRETS fetched the Secret Service's values in
-       * one call: a retrieval per item would be one more round trip each,
-       * on the path of every `tokendesk token`. The portal's items are
-       * not SecretItems and are read the portable way. */
       if (SECRET_IS_ITEM (l->data) && (value = secret_item_get_secret (l->data)) != NULL)
         {
           load_take (load, attributes, secret_value_get_text (value));
@@ -824,8 +1139,127 @@ searched_cb (GObject      *object,
 
   if (--load->pending == 0)
     load_complete (task);
+}
+
+typedef struct
+{
+  GTask *task;
+  GList *items;
+} LoadSecrets;
+
+static void
+secrets_loaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  LoadSecrets *loading = user_data;
+  g_autoptr(GTask) task = loading->task;
+  GList *items = loading->items;
+  g_autoptr(GError) error = NULL;
+
+  g_free (loading);
+
+  if (!secret_item_load_secrets_finish (result, &error))
+    g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                          g_task_get_cancellable (task)));
+  else if ((error = check_items (items)) != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    take_items (task, items);
 
   item_list_free (items);
+}
+
+static void
+searched_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GList *items;
+  g_autoptr(GError) error = NULL;
+
+  items = search_items_finish (result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                            g_task_get_cancellable (task)));
+      return;
+    }
+
+  if ((error = check_items (items)) != NULL)
+    {
+      item_list_free (items);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* The Secret Service's values in one call rather than a round trip per
+   * item. Not SECRET_SEARCH_LOAD_SECRETS: libsecret 0.20.5 then loads them
+   * inside its own search callback and asks items whose daemon just died
+   * whether they are locked (a GLib critical) before check_items () could
+   * see it. Here nothing is dispatched between check_items () and the
+   * call, so the items are known alive when it starts. */
+  if (items != NULL && SECRET_IS_ITEM (items->data))
+    {
+      LoadSecrets *loading = g_new0 (LoadSecrets, 1);
+
+      loading->task = g_steal_pointer (&task);
+      loading->items = items;
+      secret_item_load_secrets (items, g_task_get_cancellable (loading->task),
+                                secrets_loaded_cb, loading);
+      return;
+    }
+
+  take_items (task, items);
+  item_list_free (items);
+}
+
+static void
+load_search (GTask *task)
+{
+  Load *load = g_task_get_task_data (task);
+
+  /* One search for every item rather than one lookup per item: a locked
+   * keyring prompts once. */
+  search_items_async (load->account_id,
+                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                      g_task_get_cancellable (task), searched_cb, g_object_ref (task));
+}
+
+static void
+looked_up_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  TdStoredSecrets *secrets;
+  char *text;
+
+  text = secret_password_lookup_finish (result, &error);
+  if (text != NULL)
+    {
+      secrets = parse_secrets (text);
+      /* Wipes it. */
+      secret_password_free (text);
+      if (secrets != NULL)
+        {
+          g_task_return_pointer (task, secrets, (GDestroyNotify)td_stored_secrets_free);
+          return;
+        }
+      g_debug ("The credentials item is damaged: reading every item of the account");
+    }
+  else if (error != NULL && !is_vanished_item (error))
+    {
+      g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                            g_task_get_cancellable (task)));
+      return;
+    }
+
+  /* None: an account of the older format, a locked item whose unlock was
+   * dismissed (the search tells), or nothing at all. */
+  load_search (g_steal_pointer (&task));
 }
 
 static void
@@ -833,15 +1267,42 @@ load_start (GTask *task)
 {
   Load *load = g_task_get_task_data (task);
 
-  /* One search for every item of the account rather than one lookup per
-   * kind: a locked keyring prompts once, not four times. */
-  search_items_async (load->account_id,
-                      SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK | SECRET_SEARCH_LOAD_SECRETS,
-                      g_task_get_cancellable (task), searched_cb, g_object_ref (task));
+  if (load->search_only)
+    {
+      load_search (task);
+      return;
+    }
+
+  secret_password_lookup (get_schema (), g_task_get_cancellable (task),
+                          looked_up_cb, g_object_ref (task),
+                          "account", load->account_id,
+                          "kind", KIND_CREDENTIALS,
+                          NULL);
 }
 
 void
 td_token_store_load_async (TdTokenStore        *self,
+                           TdAccount           *account,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  Call *call;
+
+  g_return_if_fail (TD_IS_TOKEN_STORE (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  call = call_new (self, cancellable, callback, user_data, td_token_store_load_async,
+                   (GDestroyNotify)td_stored_secrets_free);
+  g_task_set_task_data (call->inner, load_new (td_account_get_id (account)),
+                        (GDestroyNotify)load_free);
+
+  call_submit (call, load_start);
+}
+
+void
+td_token_store_scan_async (TdTokenStore        *self,
                            TdAccount           *account,
                            GCancellable        *cancellable,
                            GAsyncReadyCallback  callback,
@@ -856,10 +1317,8 @@ td_token_store_load_async (TdTokenStore        *self,
 
   call = call_new (self, cancellable, callback, user_data, td_token_store_load_async,
                    (GDestroyNotify)td_stored_secrets_free);
-
-  load = g_new0 (Load, 1);
-  load->account_id = g_strdup (td_account_get_id (account));
-  load->secrets = g_new0 (TdStoredSecrets, 1);
+  load = load_new (td_account_get_id (account));
+  load->search_only = TRUE;
   g_task_set_task_data (call->inner, load, (GDestroyNotify)load_free);
 
   call_submit (call, load_start);
@@ -876,6 +1335,38 @@ td_token_store_load_finish (TdTokenStore  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+void
+td_token_store_load_all_async (TdTokenStore        *self,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  Call *call;
+  Load *load;
+
+  g_return_if_fail (TD_IS_TOKEN_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  call = call_new (self, cancellable, callback, user_data, td_token_store_load_all_async,
+                   (GDestroyNotify)g_hash_table_unref);
+  load = load_new (NULL);
+  load->search_only = TRUE;
+  g_task_set_task_data (call->inner, load, (GDestroyNotify)load_free);
+
+  call_submit (call, load_start);
+}
+
+GHashTable *
+td_token_store_load_all_finish (TdTokenStore  *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* Check ------------------------------------------------------------------ */
 
 static void
@@ -885,7 +1376,6 @@ check_searched_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
-  gboolean locked;
   GList *items;
 
   items = search_items_finish (result, &error);
@@ -896,11 +1386,11 @@ check_searched_cb (GObject      *object,
       return;
     }
 
-  locked = any_item_locked (items);
+  error = check_items (items);
   item_list_free (items);
 
-  if (locked)
-    g_task_return_error (task, locked_error ());
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
 }
@@ -938,229 +1428,7 @@ td_token_store_check_finish (TdTokenStore  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Store ------------------------------------------------------------------ */
-
-typedef struct
-{
-  TdSecretKind  kind;
-  char         *label;
-  char         *secret;  /* NULL: clear the item */
-} Step;
-
-typedef struct
-{
-  char      *account_id;
-  GPtrArray *steps;      /* Step, done in order, stopping at the first failure */
-  guint      next;
-} Save;
-
-static void
-step_free (Step *step)
-{
-  g_free (step->label);
-  td_secret_free (step->secret);
-  g_free (step);
-}
-
-static void
-save_free (Save *save)
-{
-  g_free (save->account_id);
-  g_clear_pointer (&save->steps, g_ptr_array_unref);
-  g_free (save);
-}
-
-static Save *
-save_new (TdAccount *account)
-{
-  Save *save = g_new0 (Save, 1);
-
-  save->account_id = g_strdup (td_account_get_id (account));
-  save->steps = g_ptr_array_new_with_free_func ((GDestroyNotify)step_free);
-
-  return save;
-}
-
-static void
-save_add_step (Save         *save,
-               TdAccount    *account,
-               TdSecretKind  kind,
-               char         *secret)
-{
-  Step *step = g_new0 (Step, 1);
-
-  step->kind = kind;
-  step->label = make_label (account, kind);
-  step->secret = secret;
-  g_ptr_array_add (save->steps, step);
-}
-
-static void save_next (GTask *task);
-
-static void
-stored_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!secret_password_store_finish (result, &error))
-    {
-      g_task_return_error (task, map_error (g_steal_pointer (&error),
-                                            g_task_get_cancellable (task)));
-      return;
-    }
-
-  save_next (task);
-}
-
-static void
-step_cleared_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  /* FALSE without an error: there was nothing to clear. */
-  if (!secret_password_clear_finish (result, &error) && error != NULL)
-    {
-      g_task_return_error (task, map_error (g_steal_pointer (&error),
-                                            g_task_get_cancellable (task)));
-      return;
-    }
-
-  save_next (task);
-}
-
-static void
-save_next (GTask *task)
-{
-  Save *save = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
-  Step *step;
-
-  if (save->next == save->steps->len)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  step = g_ptr_array_index (save->steps, save->next++);
-
-  if (step->secret != NULL)
-    secret_password_store (get_schema (), SECRET_COLLECTION_DEFAULT, step->label, step->secret,
-                           cancellable, stored_cb, g_object_ref (task),
-                           "account", save->account_id,
-                           "kind", kind_to_string (step->kind),
-                           NULL);
-  else
-    secret_password_clear (get_schema (), cancellable, step_cleared_cb, g_object_ref (task),
-                           "account", save->account_id,
-                           "kind", kind_to_string (step->kind),
-                           NULL);
-}
-
-void
-td_token_store_save_tokens_async (TdTokenStore        *self,
-                                  TdAccount           *account,
-                                  const TdTokens      *tokens,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
-{
-  Call *call;
-  Save *save;
-
-  g_return_if_fail (TD_IS_TOKEN_STORE (self));
-  g_return_if_fail (TD_IS_ACCOUNT (account));
-  g_return_if_fail (tokens != NULL);
-  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
-
-  call = call_new (self, cancellable, callback, user_data, td_token_store_save_tokens_async, NULL);
-
-  save = save_new (account);
-  g_task_set_task_data (call->inner, save, (GDestroyNotify)save_free);
-
-  /* The refresh token first: when the vendor rotated it, the old one is
-   * already dead, and losing the new one would sign the account out. If
-   * this step fails, nothing else is touched. */
-  if (tokens->refresh_token != NULL)
-    save_add_step (save, account, TD_SECRET_KIND_REFRESH_TOKEN,
-                   g_strdup (tokens->refresh_token));
-
-  if (tokens->access_token != NULL)
-    save_add_step (save, account, TD_SECRET_KIND_ACCESS_TOKEN, serialize_access (tokens));
-
-  call_submit (call, save_next);
-}
-
-gboolean
-td_token_store_save_tokens_finish (TdTokenStore  *self,
-                                   GAsyncResult  *result,
-                                   GError       **error)
-{
-  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-void
-td_token_store_save_secret_async (TdTokenStore        *self,
-                                  TdAccount           *account,
-                                  TdSecretKind         kind,
-                                  const char          *secret,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
-{
-  Call *call;
-  Save *save;
-
-  g_return_if_fail (TD_IS_TOKEN_STORE (self));
-  g_return_if_fail (TD_IS_ACCOUNT (account));
-  g_return_if_fail (kind == TD_SECRET_KIND_PASSWORD || kind == TD_SECRET_KIND_ADMIN_TOKEN);
-  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
-
-  call = call_new (self, cancellable, callback, user_data, td_token_store_save_secret_async, NULL);
-
-  save = save_new (account);
-  g_task_set_task_data (call->inner, save, (GDestroyNotify)save_free);
-  save_add_step (save, account, kind, g_strdup (secret));
-
-  call_submit (call, save_next);
-}
-
-gboolean
-td_token_store_save_secret_finish (TdTokenStore  *self,
-                                   GAsyncResult  *result,
-                                   GError       **error)
-{
-  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
 /* Clear ------------------------------------------------------------------ */
-
-typedef struct
-{
-  char     *account_id;
-  gboolean  all;
-  guint     pending;
-  GError   *error;
-} Clear;
-
-static void
-clear_free (Clear *clear)
-{
-  g_free (clear->account_id);
-  g_clear_error (&clear->error);
-  g_free (clear);
-}
 
 static void
 cleared_cb (GObject      *object,
@@ -1168,17 +1436,12 @@ cleared_cb (GObject      *object,
             gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Clear *clear = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  if (!secret_password_clear_finish (result, &error) && error != NULL && clear->error == NULL)
-    clear->error = map_error (g_steal_pointer (&error), g_task_get_cancellable (task));
-
-  if (--clear->pending > 0)
-    return;
-
-  if (clear->error != NULL)
-    g_task_return_error (task, g_steal_pointer (&clear->error));
+  /* FALSE without an error: there was nothing to clear. */
+  if (!secret_password_clear_finish (result, &error) && error != NULL)
+    g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                          g_task_get_cancellable (task)));
   else
     g_task_return_boolean (task, TRUE);
 }
@@ -1189,11 +1452,10 @@ clear_searched_cb (GObject      *object,
                    gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Clear *clear = g_task_get_task_data (task);
+  const char *account_id = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
   GList *items;
-  gboolean locked;
 
   items = search_items_finish (result, &error);
   if (error != NULL)
@@ -1202,73 +1464,44 @@ clear_searched_cb (GObject      *object,
       return;
     }
 
-  locked = any_item_locked (items);
-  item_list_free (items);
-
   /* secret_password_clear skips locked items and still succeeds: the
    * account would be gone and its secrets left behind. */
-  if (locked)
+  error = check_items (items);
+  item_list_free (items);
+  if (error != NULL)
     {
-      g_task_return_error (task, locked_error ());
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  if (clear->all)
-    {
-      clear->pending = 1;
-      secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
-                             "account", clear->account_id,
-                             NULL);
-      return;
-    }
-
-  /* Signing out keeps the password, so that signing in again with a
-   * remembered password needs no typing. */
-  clear->pending = 3;
+  /* Every item of the account, of either format. */
   secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
-                         "account", clear->account_id,
-                         "kind", kind_to_string (TD_SECRET_KIND_ACCESS_TOKEN),
-                         NULL);
-  secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
-                         "account", clear->account_id,
-                         "kind", kind_to_string (TD_SECRET_KIND_REFRESH_TOKEN),
-                         NULL);
-  secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
-                         "account", clear->account_id,
-                         "kind", kind_to_string (TD_SECRET_KIND_ADMIN_TOKEN),
+                         "account", account_id,
                          NULL);
 }
 
 static void
 clear_start (GTask *task)
 {
-  Clear *clear = g_task_get_task_data (task);
-
-  search_items_async (clear->account_id, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+  search_items_async (g_task_get_task_data (task), SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
                       g_task_get_cancellable (task), clear_searched_cb, g_object_ref (task));
 }
 
 void
 td_token_store_clear_async (TdTokenStore        *self,
                             const char          *account_id,
-                            gboolean             all,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
   Call *call;
-  Clear *clear;
 
   g_return_if_fail (TD_IS_TOKEN_STORE (self));
   g_return_if_fail (account_id != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   call = call_new (self, cancellable, callback, user_data, td_token_store_clear_async, NULL);
-
-  clear = g_new0 (Clear, 1);
-  clear->account_id = g_strdup (account_id);
-  clear->all = !!all;
-  g_task_set_task_data (call->inner, clear, (GDestroyNotify)clear_free);
+  g_task_set_task_data (call->inner, g_strdup (account_id), g_free);
 
   call_submit (call, clear_start);
 }
@@ -1277,6 +1510,192 @@ gboolean
 td_token_store_clear_finish (TdTokenStore  *self,
                              GAsyncResult  *result,
                              GError       **error)
+{
+  g_return_val_if_fail (TD_IS_TOKEN_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Save -------------------------------------------------------------------
+ *
+ * One write of the whole set: secret_password_store replaces the item
+ * with the same attributes in one Secret Service call (CreateItem with
+ * replace), so the keyring holds the old set or the new one, never half
+ * of each. Then, once, the items of the older format go. */
+
+typedef struct
+{
+  char     *account_id;
+  char     *label;
+  char     *data;     /* serialized secrets, wiped when freed */
+  gboolean  legacy;
+  guint     pending;
+  guint     conflicts;
+} Save;
+
+static void
+save_free (Save *save)
+{
+  g_free (save->account_id);
+  g_free (save->label);
+  td_secret_free (save->data);
+  g_free (save);
+}
+
+static void
+legacy_cleared_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Save *save = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  /* The new item is stored and is the one read: an old item left behind
+   * is only clutter, removed by the next save. */
+  if (!secret_password_clear_finish (result, &error) && error != NULL)
+    g_debug ("Could not remove an item of the older format of account %s: %s",
+             save->account_id, error->message);
+
+  if (--save->pending == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
+static void save_start (GTask *task);
+
+/* Inside Flatpak libsecret writes its whole file from what it read, and
+ * refuses ("The file was externally modified") when another process wrote
+ * it meanwhile, say a `tokendesk token` renewing another account: the
+ * file is read again and the write done again on top of it, or the
+ * tokens just renewed would be lost. */
+#define MAX_CONFLICTS 3
+
+static void
+save_reopened_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  save_start (task);
+}
+
+static gboolean
+save_retry_on_conflict (GTask        *task,
+                        const GError *error)
+{
+  Save *save = g_task_get_task_data (task);
+
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG) ||
+      save->conflicts >= MAX_CONFLICTS)
+    return FALSE;
+
+  g_debug ("Account %s: the keyring file changed under us: reading it again", save->account_id);
+  save->conflicts++;
+  td_keyring_backend_open_async (TRUE, g_task_get_cancellable (task), save_reopened_cb,
+                                 g_object_ref (task));
+  return TRUE;
+}
+
+static void
+stored_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Save *save = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!secret_password_store_finish (result, &error) &&
+      save_retry_on_conflict (task, error))
+    return;
+
+  /* Not needed any more: wipe it now rather than when the call ends. */
+  g_clear_pointer (&save->data, td_secret_free);
+
+  if (error != NULL)
+    {
+      g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                            g_task_get_cancellable (task)));
+      return;
+    }
+
+  if (!save->legacy)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  g_debug ("Account %s: removing the items of the older format", save->account_id);
+  save->pending = N_LEGACY_KINDS;
+  for (LegacyKind kind = 0; kind < N_LEGACY_KINDS; kind++)
+    secret_password_clear (get_schema (), g_task_get_cancellable (task),
+                           legacy_cleared_cb, g_object_ref (task),
+                           "account", save->account_id,
+                           "kind", legacy_kinds[kind],
+                           NULL);
+}
+
+static void
+save_start (GTask *task)
+{
+  Save *save = g_task_get_task_data (task);
+
+  secret_password_store (get_schema (), SECRET_COLLECTION_DEFAULT, save->label, save->data,
+                         g_task_get_cancellable (task), stored_cb, g_object_ref (task),
+                         "account", save->account_id,
+                         "kind", KIND_CREDENTIALS,
+                         NULL);
+}
+
+void
+td_token_store_save_async (TdTokenStore          *self,
+                           TdAccount             *account,
+                           const TdStoredSecrets *secrets,
+                           GCancellable          *cancellable,
+                           GAsyncReadyCallback    callback,
+                           gpointer               user_data)
+{
+  Call *call;
+  Save *save;
+
+  g_return_if_fail (TD_IS_TOKEN_STORE (self));
+  g_return_if_fail (TD_IS_ACCOUNT (account));
+  g_return_if_fail (secrets != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  call = call_new (self, cancellable, callback, user_data, td_token_store_save_async, NULL);
+
+  /* Nothing left to keep: no empty item, none at all. */
+  if (td_stored_secrets_is_empty (secrets))
+    {
+      g_task_set_task_data (call->inner, g_strdup (td_account_get_id (account)), g_free);
+      call_submit (call, clear_start);
+      return;
+    }
+
+  save = g_new0 (Save, 1);
+  save->account_id = g_strdup (td_account_get_id (account));
+  save->label = make_label (account);
+  save->data = serialize_secrets (secrets);
+  save->legacy = secrets->legacy;
+  g_task_set_task_data (call->inner, save, (GDestroyNotify)save_free);
+
+  call_submit (call, save_start);
+}
+
+gboolean
+td_token_store_save_finish (TdTokenStore  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
 {
   g_return_val_if_fail (TD_IS_TOKEN_STORE (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);

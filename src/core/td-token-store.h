@@ -11,24 +11,21 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  TD_SECRET_KIND_REFRESH_TOKEN,
-  TD_SECRET_KIND_ACCESS_TOKEN,  /* access + id token + expiry, as one JSON secret */
-  TD_SECRET_KIND_PASSWORD,
-  TD_SECRET_KIND_ADMIN_TOKEN,
-} TdSecretKind;
-
-/* Everything the keyring holds for one account; any member may be NULL.
- * tokens->refresh_token is filled from the refresh-token item. */
+/* Everything the keyring holds for one account, kept in one item so that
+ * it changes all at once; any member may be NULL. */
 typedef struct
 {
-  TdTokens *tokens;
-  char     *password;
-  char     *admin_token;
+  TdTokens *tokens;       /* access token, ID token, expiry, refresh token */
+  char     *password;     /* remembered password */
+  char     *admin_token;  /* Couchdrop's pasted administrative token */
+  gboolean  legacy;       /* items of the one-per-kind format are in the
+                           * keyring: the next save removes them */
 } TdStoredSecrets;
 
-void td_stored_secrets_free (TdStoredSecrets *self);
+TdStoredSecrets *td_stored_secrets_new      (void);
+TdStoredSecrets *td_stored_secrets_copy     (const TdStoredSecrets *self);
+gboolean         td_stored_secrets_is_empty (const TdStoredSecrets *self);
+void             td_stored_secrets_free     (TdStoredSecrets       *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdStoredSecrets, td_stored_secrets_free)
 
 #define TD_TYPE_TOKEN_STORE (td_token_store_get_type ())
@@ -37,6 +34,7 @@ G_DECLARE_FINAL_TYPE (TdTokenStore, td_token_store, TD, TOKEN_STORE, GObject)
 
 TdTokenStore    *td_token_store_new                 (void);
 
+/* The account's secrets; an empty set when the keyring holds none. */
 void             td_token_store_load_async          (TdTokenStore        *self,
                                                      TdAccount           *account,
                                                      GCancellable        *cancellable,
@@ -46,30 +44,41 @@ TdStoredSecrets *td_token_store_load_finish         (TdTokenStore        *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
 
-/* Stores the refresh token (when there is one) before the access token, so
- * a rotated refresh token is never lost: if storing fails, the error says
- * so and the old items stay as they were. */
-void             td_token_store_save_tokens_async   (TdTokenStore        *self,
+/* The same, read from a search of every item of the account rather than
+ * a lookup of its one item: slower, but it also sees items of the older
+ * format left behind (secrets->legacy), for the next save to remove.
+ * Finished with td_token_store_load_finish (). */
+void             td_token_store_scan_async          (TdTokenStore        *self,
                                                      TdAccount           *account,
-                                                     const TdTokens      *tokens,
                                                      GCancellable        *cancellable,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data);
-gboolean         td_token_store_save_tokens_finish  (TdTokenStore        *self,
+
+/* Every account's secrets in one keyring search: account id (char *) →
+ * TdStoredSecrets. Accounts the keyring holds nothing for are absent. */
+void             td_token_store_load_all_async      (TdTokenStore        *self,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+GHashTable      *td_token_store_load_all_finish     (TdTokenStore        *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
 
-/* kind is PASSWORD or ADMIN_TOKEN; a NULL secret clears that item. */
-void             td_token_store_save_secret_async   (TdTokenStore        *self,
-                                                     TdAccount           *account,
-                                                     TdSecretKind         kind,
-                                                     const char          *secret,
-                                                     GCancellable        *cancellable,
-                                                     GAsyncReadyCallback  callback,
-                                                     gpointer             user_data);
-gboolean         td_token_store_save_secret_finish  (TdTokenStore        *self,
-                                                     GAsyncResult        *result,
-                                                     GError             **error);
+/* Replaces the account's secrets with secrets, in one keyring write: the
+ * old set stays whole until the new one is stored. An empty set removes
+ * the account's items. When secrets->legacy, the items of the older format
+ * are removed after the write (a failure to do so is only logged: the new
+ * item is the one read). The caller holds the account's lock
+ * (td-account-lock.h), since whatever it did not load is lost. */
+void             td_token_store_save_async          (TdTokenStore          *self,
+                                                     TdAccount             *account,
+                                                     const TdStoredSecrets *secrets,
+                                                     GCancellable          *cancellable,
+                                                     GAsyncReadyCallback    callback,
+                                                     gpointer               user_data);
+gboolean         td_token_store_save_finish         (TdTokenStore          *self,
+                                                     GAsyncResult          *result,
+                                                     GError               **error);
 
 /* Before a vendor call whose tokens will have to be stored: fails with
  * TD_ERROR_KEYRING_UNAVAILABLE when there is no keyring, or when Token
@@ -84,11 +93,9 @@ gboolean         td_token_store_check_finish        (TdTokenStore        *self,
                                                      GAsyncResult        *result,
                                                      GError             **error);
 
-/* Sign out: the refresh and access tokens go, the password stays.
- * Remove (all = TRUE): every item of the account goes. */
+/* Removes every item of the account, of either format. */
 void             td_token_store_clear_async         (TdTokenStore        *self,
                                                      const char          *account_id,
-                                                     gboolean             all,
                                                      GCancellable        *cancellable,
                                                      GAsyncReadyCallback  callback,
                                                      gpointer             user_data);

@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <string.h>
-
 #include "td-tokens.h"
 
 G_DEFINE_BOXED_TYPE (TdTokens, td_tokens, td_tokens_copy, td_tokens_free)
@@ -30,18 +28,6 @@ td_tokens_copy (const TdTokens *self)
   copy->expires_at = self->expires_at;
 
   return copy;
-}
-
-void
-td_secret_free (char *secret)
-{
-  if (secret == NULL)
-    return;
-
-  /* Not a defence against a debugger, just against the bytes lingering in
-   * freed heap memory that a later allocation could leak. */
-  explicit_bzero (secret, strlen (secret));
-  g_free (secret);
 }
 
 void

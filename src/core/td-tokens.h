@@ -6,6 +6,8 @@
 
 #include <glib-object.h>
 
+#include "td-secret.h"
+
 G_BEGIN_DECLS
 
 /* An expiry time meaning "this token does not expire by itself"
@@ -30,12 +32,5 @@ TdTokens *td_tokens_copy     (const TdTokens *self);
 void      td_tokens_free     (TdTokens       *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TdTokens, td_tokens_free)
-
-/* Overwrite a secret string in place before freeing it. */
-void      td_secret_free     (char           *secret);
-
-/* g_auto(TdSecret) token = …: a string wiped and freed at scope exit. */
-typedef char *TdSecret;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (TdSecret, td_secret_free, NULL)
 
 G_END_DECLS

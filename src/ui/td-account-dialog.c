@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "td-account-dialog.h"
+#include "td-account-name.h"
 #include "td-error.h"
 #include "td-error-banner.h"
 #include "td-provider.h"
@@ -257,6 +258,7 @@ validate (TdAccountDialog *self)
   g_autofree char *name = dup_name (self);
   g_autofree char *username = dup_username (self);
   g_autofree char *account_error = NULL;
+  g_autoptr(GError) name_error = NULL;
   g_autofree char *url_message = NULL;
   g_autofree char *sign_in_message = NULL;
   char *first_error = NULL;
@@ -269,6 +271,11 @@ validate (TdAccountDialog *self)
   /* Account */
   if (is_blank (name))
     first_error = first_error ? first_error : g_strdup (_("Enter a name for the account"));
+  else if (!td_account_name_check (name, &name_error))
+    {
+      account_error = g_strdup (name_error->message);
+      first_error = first_error ? first_error : g_strdup (account_error);
+    }
   else if (name_taken (self, name))
     {
       account_error = g_strdup_printf (_("An account named “%s” already exists"), name);

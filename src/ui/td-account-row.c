@@ -8,6 +8,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "td-account-name.h"
 #include "td-account-row.h"
 #include "td-expiry-text.h"
 #include "td-provider.h"
@@ -48,9 +49,12 @@ update_names (TdAccountRow *self)
   const char *endpoint = td_account_get_endpoint (account);
   guint granted = td_account_get_granted_lifetime (account);
   g_autoptr(GString) details = g_string_new (NULL);
+  g_autofree char *name = NULL;
   const char *endpoint_text = NULL;
 
-  gtk_label_set_label (self->name_label, td_account_get_display_name (account));
+  /* Escaped: a name from an older file may hold a bidi override. */
+  name = td_account_name_dup_printable (td_account_get_display_name (account));
+  gtk_label_set_label (self->name_label, name);
 
   if (provider != NULL)
     {
@@ -110,6 +114,19 @@ set_state_class (TdAccountRow *self,
     gtk_widget_add_css_class (GTK_WIDGET (self->state_label), css_class);
 }
 
+/* What the row shows, for G_MESSAGES_DEBUG=td-account-row: how the
+ * flatpak suite, which cannot reach into the sandboxed window, sees that
+ * every row came to show its state. Names and states only, no secret. */
+static void
+log_shown (TdAccountRow *self)
+{
+  g_debug ("Row %s: state \"%s\", expiry \"%s\"",
+           td_account_get_display_name (self->account),
+           gtk_label_get_label (self->state_label),
+           gtk_widget_get_visible (GTK_WIDGET (self->expiry_label))
+             ? gtk_label_get_label (self->expiry_label) : "");
+}
+
 static void
 update_state (TdAccountRow *self)
 {
@@ -157,6 +174,7 @@ update_state (TdAccountRow *self)
 
   gtk_label_set_label (self->state_label, text);
   set_state_class (self, css_class);
+  log_shown (self);
 
   /* The keyring did not answer, or stayed locked: the one thing to do is
    * to ask it again, so the row offers that and not a renewal. */
@@ -201,6 +219,7 @@ update_expiry (TdAccountRow *self)
   text = td_expiry_text (td_account_get_expires_at (self->account), now, &next_change);
   gtk_label_set_label (self->expiry_label, text);
   gtk_widget_set_visible (GTK_WIDGET (self->expiry_label), text != NULL);
+  log_shown (self);
 
   /* Another program got a token: the user should see that it did. */
   if (td_account_get_handed_out_at (self->account) > 0)

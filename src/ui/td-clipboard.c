@@ -181,12 +181,11 @@ format_token (TdAccount    *account,
               TdCopyFormat  format)
 {
   TdProvider *provider = td_provider_get_for_vendor (td_account_get_vendor (account));
-  g_autofree char *header = NULL;
+  g_auto(TdSecret) header = NULL;
+  g_auto(TdSecret) quoted_header = NULL;
   g_autofree char *base_url = NULL;
-  g_autofree char *quoted_header = NULL;
   g_autofree char *quoted_url = NULL;
   g_autofree char *url = NULL;
-  char *text;
 
   if (format == TD_COPY_TOKEN || provider == NULL)
     return g_strdup (token);
@@ -199,14 +198,12 @@ format_token (TdAccount    *account,
    * want; the slash goes inside the quotes so the snippet pastes cleanly. */
   base_url = td_provider_resolve_base_url (provider, td_account_get_endpoint (account), NULL);
   url = g_strconcat (base_url ? base_url : "https://", "/", NULL);
-  quoted_header = g_shell_quote (header);
+  /* Each in one allocation: g_shell_quote and g_strdup_printf grow their
+   * buffers, leaving unwiped copies of the token behind. */
+  quoted_header = td_secret_shell_quote (header);
   quoted_url = g_shell_quote (url);
-  text = g_strdup_printf ("curl -H %s %s", quoted_header, quoted_url);
 
-  td_secret_free (g_steal_pointer (&quoted_header));
-  td_secret_free (g_steal_pointer (&header));
-
-  return text;
+  return td_secret_concat ("curl -H ", quoted_header, " ", quoted_url, NULL);
 }
 
 /* Whether the clipboard holds exactly text: a keyring read that brought
@@ -224,7 +221,7 @@ holds_text (TdClipboard *self,
 
   same = g_strcmp0 (g_value_get_string (&value), text) == 0;
   if (g_value_get_string (&value) != NULL)
-    explicit_bzero ((char *) g_value_get_string (&value), strlen (g_value_get_string (&value)));
+    td_secret_wipe ((char *) g_value_get_string (&value), strlen (g_value_get_string (&value)));
 
   return same;
 }

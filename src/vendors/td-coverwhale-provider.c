@@ -224,8 +224,8 @@ td_coverwhale_provider_reset_password_async (TdProvider          *self,
                                              GAsyncReadyCallback  callback,
                                              gpointer             user_data)
 {
-  g_autoptr(JsonNode) body = NULL;
-  g_autofree char *trimmed_code = NULL;
+  g_auto(TdSecretJson) body = NULL;
+  g_auto(TdSecret) trimmed_code = NULL;
   const char *username;
 
   if (!(username = td_vendor_require_username (self, account, cancellable, callback, user_data)))

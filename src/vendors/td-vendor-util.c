@@ -117,6 +117,37 @@ dup_first_text (TdHttpResponse     *response,
   return text;
 }
 
+/* A vendor's expiry times are on its clock. When its Date header is more
+ * than a minute away from ours, ours is probably wrong (the vendor's is
+ * kept by people paid for it): the expiry is moved by the difference, so
+ * that a token is renewed when it really expires, and the person is told.
+ * Less than a minute is the request's own time and the header's
+ * rounding, not worth correcting. */
+#define CLOCK_OFFSET_IGNORED 60
+
+static gint64
+get_clock_offset (TdProvider     *self,
+                  TdHttpResponse *response)
+{
+  gint64 offset;
+
+  if (response->date <= 0)
+    return 0;
+
+  offset = g_get_real_time () / G_USEC_PER_SEC - response->date;
+  if (ABS (offset) <= CLOCK_OFFSET_IGNORED)
+    return 0;
+
+  /* A message, not a warning: nothing is wrong with Token Desk, and the
+   * command line prints it on stderr beside its answer. */
+  g_message (offset > 0 ? "This computer's clock is %" G_GINT64_FORMAT " s ahead of %s's; "
+                          "token expiry times are corrected for it"
+                        : "This computer's clock is %" G_GINT64_FORMAT " s behind %s's; "
+                          "token expiry times are corrected for it",
+             ABS (offset), td_provider_get_display_name (self));
+  return offset;
+}
+
 /* The one place a vendor's answer is read: each call only says which of
  * its statuses mean what, and how its tokens are spelled. */
 gboolean
@@ -140,7 +171,9 @@ td_vendor_read_answer (TdProvider          *self,
       if (call->parse == NULL)
         return TRUE;
 
+      td_provider_set_clock_offset (self, get_clock_offset (self, response));
       *out_tokens = call->parse (self, account, response, error);
+      td_provider_set_clock_offset (self, 0);
       return *out_tokens != NULL;
     }
 
@@ -168,6 +201,7 @@ call_cb (GObject      *object,
   g_autoptr(TdHttpResponse) response = NULL;
   g_autoptr(GError) error = NULL;
   TdTokens *tokens = NULL;
+  gboolean ok;
 
   response = td_http_client_request_finish (TD_HTTP_CLIENT (object), result, &error);
   if (response == NULL)
@@ -179,7 +213,13 @@ call_cb (GObject      *object,
   g_debug ("Account %s: %s answered %u",
            td_account_get_id (data->account), call->name, response->status);
 
-  if (!td_vendor_read_answer (self, data->account, call, response, &tokens, &error))
+  ok = td_vendor_read_answer (self, data->account, call, response, &tokens, &error);
+  /* Gone before the result is returned: the caller's callback may run
+   * right away and write the tokens to the keyring, and the answer's
+   * copies of them need not live through that. */
+  g_clear_pointer (&response, td_http_response_free);
+
+  if (!ok)
     g_task_return_error (task, g_steal_pointer (&error));
   else if (call->parse == NULL)
     g_task_return_boolean (task, TRUE);
@@ -388,7 +428,9 @@ send_described_async (TdProvider          *self,
                       gpointer             user_data)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
+  /* Holds the password or the refresh token; shares its strings with the
+   * builder's tree, so wiping it wipes both. */
+  g_auto(TdSecretJson) body = NULL;
   const char *username = NULL;
 
   g_assert (call != NULL);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "td-test-util.h"
+#include "td-vendors.h"
 
 #ifndef TOKENDESK_PATH
 #error "TOKENDESK_PATH must name the tokendesk executable"
@@ -369,41 +370,63 @@ keyring_items (void)
   return keyring_items_full (NULL);
 }
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* Kinds of the items of one account, sorted and joined: "access-token,refresh-token" */
+/* What the keyring holds for one account, sorted and joined, named as the
+ * secrets' kinds: "access-token,refresh-token". The account has one item
+ * at most, of kind "credentials", holding all of them as JSON. */
 static char *
 keyring_kinds (const char *account_id,
                const char *name)
 {
-  g_autoptr(GPtrArray) items = keyring_items ();
+  static const struct { const char *member; const char *kind; } secrets[] = {
+    { "access_token", "access-token" },
+    { "admin_token", "admin-token" },
+    { "password", "password" },
+    { "refresh_token", "refresh-token" },
+  };
+  g_autoptr(SecretService) service = NULL;
+  g_autoptr(GPtrArray) items = keyring_items_full (&service);
   g_autoptr(GPtrArray) kinds = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *label_end = g_strconcat (" for ", name, NULL);
+  guint n_items = 0;
 
   for (guint i = 0; i < items->len; i++)
     {
       SecretItem *item = g_ptr_array_index (items, i);
       g_autoptr(GHashTable) attributes = secret_item_get_attributes (item);
       g_autofree char *label = secret_item_get_label (item);
-      const char *kind = g_hash_table_lookup (attributes, "kind");
+      g_autoptr(JsonParser) parser = NULL;
+      g_autoptr(SecretValue) value = NULL;
+      g_autoptr(GError) error = NULL;
+      JsonObject *object;
 
-      if (g_strcmp0 (g_hash_table_lookup (attributes, "account"), account_id) == 0)
+      if (g_strcmp0 (g_hash_table_lookup (attributes, "account"), account_id) != 0)
         {
-          g_assert_cmpstr (g_hash_table_lookup (attributes, "xdg:schema"), ==, SCHEMA_NAME);
-          g_assert_true (g_str_has_prefix (label, "Token Desk: "));
-          g_assert_true (g_str_has_suffix (label, label_end));
-          g_ptr_array_add (kinds, g_strdup (kind ? kind : "?"));
+          if (g_str_has_suffix (label, label_end))
+            g_error ("a keyring item “%s” has no or another account id", label);
+          continue;
         }
-      else if (g_str_has_suffix (label, label_end))
-        g_error ("a keyring item “%s” has no or another account id", label);
+
+      g_assert_cmpstr (g_hash_table_lookup (attributes, "xdg:schema"), ==, SCHEMA_NAME);
+      g_assert_cmpstr (g_hash_table_lookup (attributes, "kind"), ==, "credentials");
+      g_assert_true (g_str_has_prefix (label, "Token Desk: "));
+      g_assert_true (g_str_has_suffix (label, label_end));
+      n_items++;
+
+      secret_item_load_secret_sync (item, NULL, &error);
+      g_assert_no_error (error);
+      value = secret_item_get_secret (item);
+      parser = json_parser_new ();
+      json_parser_load_from_data (parser, secret_value_get_text (value), -1, &error);
+      g_assert_no_error (error);
+      object = json_node_get_object (json_parser_get_root (parser));
+      for (guint s = 0; s < G_N_ELEMENTS (secrets); s++)
+        if (json_object_get_string_member_with_default (object, secrets[s].member, NULL))
+          g_ptr_array_add (kinds, g_strdup (secrets[s].kind));
     }
 
-  g_ptr_array_sort (kinds, compare_strings);
+  /* One item, replaced whole by each write. */
+  g_assert_cmpuint (n_items, <=, 1);
+
   g_ptr_array_add (kinds, NULL);
   return g_strjoinv (",", (char **) kinds->pdata);
 }
@@ -1006,6 +1029,318 @@ test_format_env (void)
           g_assert_cmpstr (out, ==, expected);
         }
     }
+}
+
+/* `list` and the keyring ------------------------------------------------- */
+
+/* The Secret Service SearchItems calls seen on the session bus, by a
+ * monitor connection; its filter runs in GDBus's worker thread. */
+typedef struct
+{
+  GMutex     mutex;
+  GPtrArray *account_ids;  /* the accounts of the test */
+  guint      per_account;  /* searches for one of them */
+  guint      every_account;/* searches of the schema without an account */
+} SearchCount;
+
+static GDBusMessage *
+count_search_cb (GDBusConnection *connection,
+                 GDBusMessage    *message,
+                 gboolean         incoming,
+                 gpointer         user_data)
+{
+  SearchCount *count = user_data;
+  GVariant *body = g_dbus_message_get_body (message);
+  g_autoptr(GVariant) attributes = NULL;
+  const char *schema = NULL;
+  const char *account = NULL;
+
+  if (!incoming || g_strcmp0 (g_dbus_message_get_member (message), "SearchItems") != 0 ||
+      body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(a{ss})")))
+    return message;
+
+  attributes = g_variant_get_child_value (body, 0);
+  g_variant_lookup (attributes, "xdg:schema", "&s", &schema);
+  g_variant_lookup (attributes, "account", "&s", &account);
+
+  g_mutex_lock (&count->mutex);
+  if (g_strcmp0 (schema, SCHEMA_NAME) == 0 && account == NULL)
+    count->every_account++;
+  else if (account != NULL && g_ptr_array_find_with_equal_func (count->account_ids, account,
+                                                                 g_str_equal, NULL))
+    count->per_account++;
+  g_mutex_unlock (&count->mutex);
+
+  return message;
+}
+
+/* `list` reads every account's secrets with one search of the keyring,
+ * not one per account. Other tests share the bus: only searches of this
+ * test's accounts count against it. */
+static void
+test_list_one_search (void)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDBusConnection) monitor = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  SearchCount count = { 0 };
+  const char *rules[] = {
+    "type='method_call',interface='org.freedesktop.Secret.Service',member='SearchItems'",
+    NULL
+  };
+  guint filter;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *user = NULL;
+      g_autofree char *password = NULL;
+      g_autofree char *name = g_strdup_printf ("list-search-%u", i);
+
+      new_user (NULL, &user, &password);
+      add_account ("logware", name, user, password, NULL);
+      g_ptr_array_add (ids, account_id_for (name));
+    }
+
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  monitor = g_dbus_connection_new_for_address_sync (address,
+                                                    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                    NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_mutex_init (&count.mutex);
+  count.account_ids = ids;
+  filter = g_dbus_connection_add_filter (monitor, count_search_cb, &count, NULL);
+  reply = g_dbus_connection_call_sync (monitor, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                                       g_variant_new ("(^asu)", rules, 0), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(Run) r = run (NULL, "list");
+
+    assert_run (r, 0, NULL);
+    for (guint i = 0; i < 4; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("list-search-%u", i);
+
+        g_assert_nonnull (strstr (r->out, name));
+      }
+    g_assert_null (strstr (r->out, "unknown"));
+  }
+
+  /* The monitor sees the calls a moment after the daemon does. */
+  for (guint i = 0; i < 100; i++)
+    {
+      guint seen;
+
+      g_mutex_lock (&count.mutex);
+      seen = count.every_account;
+      g_mutex_unlock (&count.mutex);
+      if (seen > 0)
+        break;
+      g_usleep (20000);
+    }
+
+  g_dbus_connection_remove_filter (monitor, filter);
+  g_dbus_connection_close_sync (monitor, NULL, NULL);
+  g_test_message ("searches of one account: %u, of every account: %u",
+                  count.per_account, count.every_account);
+  g_assert_cmpuint (count.per_account, ==, 0);
+  g_assert_cmpuint (count.every_account, >=, 1);
+  g_mutex_clear (&count.mutex);
+}
+
+/* The in-flight mark ---------------------------------------------------- */
+
+/* The lock file of an account, where the mark is kept. */
+static char *
+lock_path_for (const char *account_id)
+{
+  g_autofree char *name = g_strconcat (account_id, ".lock", NULL);
+
+  return g_build_filename (g_getenv ("XDG_RUNTIME_DIR"), "tokendesk", name, NULL);
+}
+
+static gsize
+lock_file_size (const char *account_id)
+{
+  g_autofree char *path = lock_path_for (account_id);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gsize) st.st_size : 0;
+}
+
+/* A member of the account's credentials item. */
+static char *
+stored_secret (const char *account_id,
+               const char *member)
+{
+  g_autoptr(GHashTable) attributes = secret_attributes_build (&(const SecretSchema) {
+      SCHEMA_NAME, SECRET_SCHEMA_NONE,
+      { { "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING } } },
+    "account", account_id, "kind", "credentials", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *object;
+
+  text = secret_password_lookupv_sync (NULL, attributes, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (text);
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+
+  return g_strdup (json_object_get_string_member_with_default (object, member, NULL));
+}
+
+/* What a `tokendesk token` killed after Cover Whale answered and before
+ * the keyring write leaves: the vendor issued new tokens and revoked the
+ * ones in the keyring, and the lock file holds the mark. */
+static void
+kill_renewal_after_vendor (const char *user,
+                           const char *account_id)
+{
+  g_autofree char *refresh = stored_secret (account_id, "refresh_token");
+  g_autoptr(TdAccount) account = td_test_account_new (sim, "coverwhale", user);
+  g_autofree char *lock_path = lock_path_for (account_id);
+  g_autoptr(TdTokens) lost = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (lock_file_size (account_id), ==, 0);
+  g_assert_true (g_file_set_contents (lock_path, "renewal in flight\n", -1, &error));
+  g_assert_no_error (error);
+
+  lost = td_test_refresh (account, refresh, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (lost);
+  remember_secret (lost->access_token);
+  remember_secret (lost->refresh_token);
+}
+
+/* Never the revoked token, whether the account can renew by itself or
+ * needs signing in. */
+static void
+test_interrupted_renewal (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *stale = NULL;
+
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-cut", user, password, NULL);
+  id = account_id_for ("cw-cut");
+  stale = get_token ("cw-cut");
+
+  kill_renewal_after_vendor (user, id);
+  g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", stale), !=, 200);
+
+  /* The stored token still looks valid for an hour; it is not printed,
+   * and the refresh token beside it was revoked with it. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(Run) r = run (NULL, "token", "cw-cut");
+
+      assert_run (r, 1, "ign in again");
+      g_assert_null (strstr (r->out, stale));
+      g_assert_cmpstr (r->out, ==, "");
+    }
+  {
+    g_autoptr(Run) r = run (NULL, "exec", "cw-cut", "--", "true");
+
+    assert_run (r, 1, "ign in again");
+  }
+
+  /* Signing in again stores a good set and clears the mark. */
+  {
+    g_autofree char *input = line (password);
+    g_autoptr(Run) r = run (input, "login", "cw-cut");
+
+    assert_run (r, 0, NULL);
+  }
+  g_assert_cmpuint (lock_file_size (id), ==, 0);
+  assert_token_works ("coverwhale", "cw-cut");
+}
+
+/* With a remembered password the account signs in again by itself. */
+static void
+test_interrupted_renewal_password (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *stale = NULL;
+  g_autofree char *fresh = NULL;
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-cut-pw", user, password, "--remember-password");
+  id = account_id_for ("cw-cut-pw");
+  stale = get_token ("cw-cut-pw");
+
+  kill_renewal_after_vendor (user, id);
+  logins = td_test_sim_count (sim, "coverwhale/authentication");
+
+  fresh = get_token ("cw-cut-pw");
+  g_assert_cmpstr (fresh, !=, stale);
+  g_assert_cmpuint (td_test_use_token_as_provider (sim, "coverwhale", fresh), ==, 200);
+  /* The refresh token was refused, the password accepted. */
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/authentication"), ==, logins + 2);
+  g_assert_cmpuint (lock_file_size (id), ==, 0);
+
+  /* And the next one is the keyring's again, without a vendor call. */
+  {
+    g_autofree char *again = get_token ("cw-cut-pw");
+
+    g_assert_cmpstr (again, ==, fresh);
+    g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/authentication"), ==, logins + 2);
+  }
+}
+
+/* The mark is in the lock file while Cover Whale is being asked, and gone
+ * once the answer is stored. */
+static void
+test_renewal_mark (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(Run) r = NULL;
+  const char *args[] = { "token", "cw-mark", "--force", NULL };
+  gint64 deadline;
+
+  new_user (NULL, &user, &password);
+  add_account ("coverwhale", "cw-mark", user, password, NULL);
+  id = account_id_for ("cw-mark");
+  g_assert_cmpuint (lock_file_size (id), ==, 0);
+
+  td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"latency_ms\":1500}");
+  process = spawn_cli (NULL, args);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (lock_file_size (id) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (5000);
+  g_assert_cmpuint (lock_file_size (id), >, 0);
+  r = finish_cli (process, NULL);
+  td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"latency_ms\":0}");
+
+  assert_run (r, 0, NULL);
+  remember_secret (g_strstrip (r->out));
+  g_assert_cmpuint (lock_file_size (id), ==, 0);
+  {
+    g_autofree char *contents = NULL;
+    g_autofree char *path = lock_path_for (id);
+
+    /* Nothing secret was ever in it: it is empty now, and said so then. */
+    g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "");
+  }
 }
 
 /* Cover Whale rotates the refresh token on every refresh and invalidates
@@ -1851,20 +2186,21 @@ collect_keyring_secrets (void)
       text = secret_value_get_text (value);
       g_assert_nonnull (text);
 
-      /* The access-token item is JSON: each token separately too. */
-      if (g_strcmp0 (g_hash_table_lookup (attributes, "kind"), "access-token") == 0)
-        {
-          JsonObject *object;
+      /* The one item per account is JSON: each secret in it separately. */
+      g_assert_cmpstr (g_hash_table_lookup (attributes, "kind"), ==, "credentials");
+      {
+        static const char * const members[] = {
+          "access_token", "id_token", "refresh_token", "password", "admin_token",
+        };
+        JsonObject *object;
 
-          json_parser_load_from_data (parser, text, -1, &error);
-          g_assert_no_error (error);
-          object = json_node_get_object (json_parser_get_root (parser));
-          remember_secret (json_object_get_string_member (object, "access_token"));
-          if (json_object_get_string_member_with_default (object, "id_token", NULL))
-            remember_secret (json_object_get_string_member (object, "id_token"));
-        }
-      else
-        remember_secret (text);
+        json_parser_load_from_data (parser, text, -1, &error);
+        g_assert_no_error (error);
+        object = json_node_get_object (json_parser_get_root (parser));
+        for (guint m = 0; m < G_N_ELEMENTS (members); m++)
+          if (json_object_get_string_member_with_default (object, members[m], NULL))
+            remember_secret (json_object_get_string_member (object, members[m]));
+      }
     }
 }
 
@@ -2228,6 +2564,310 @@ test_edit (void)
   }
 }
 
+/* What people type: a mistyped command, names that would spoof `list`. */
+static void
+test_mistyped_command (void)
+{
+  g_autoptr(Run) r = run (NULL, "tokne", "work");
+  g_autoptr(Run) far = run (NULL, "frobnicate");
+
+  assert_run (r, 2, "unknown command “tokne”");
+  g_assert_nonnull (strstr (r->err, "“token”"));
+  g_assert_null (strstr (r->err, "CRITICAL"));
+  g_assert_cmpstr (r->out, ==, "");
+  assert_run (far, 2, "unknown command “frobnicate”");
+}
+
+/* stdout is for tokens and JSON: G_MESSAGES_DEBUG=all must not mix in. */
+static void
+test_debug_not_on_stdout (void)
+{
+  g_autofree char *dir = g_build_filename (config_home, "debug-stdout", NULL);
+  g_autofree char *file_dir = g_build_filename (dir, "tokendesk", NULL);
+  g_autofree char *path = g_build_filename (file_dir, "accounts.ini", NULL);
+  const char *env[] = { "XDG_CONFIG_HOME", dir, "G_MESSAGES_DEBUG", "all", NULL };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (file_dir, 0700), ==, 0);
+  g_file_set_contents (path, "[TokenDesk]\nversion=1\n", -1, &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "vendors", "--json", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    g_assert_cmpint (r->status, ==, 0);
+    json_parser_load_from_data (parser, r->out, -1, &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", "--json", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    /* The keyring is asked: its debug messages are there, on stderr. */
+    g_assert_nonnull (strstr (r->err, "DEBUG"));
+    json_parser_load_from_data (parser, r->out, -1, &error);
+    g_assert_no_error (error);
+  }
+
+  g_unlink (path);
+  g_rmdir (file_dir);
+  g_rmdir (dir);
+}
+
+static void
+test_account_names (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  g_autofree char *import_path = g_build_filename (config_home, "spoof-import.json", NULL);
+  g_autofree char *dir = g_build_filename (config_home, "spoofed", NULL);
+  g_autofree char *file_dir = g_build_filename (dir, "tokendesk", NULL);
+  g_autofree char *path = g_build_filename (file_dir, "accounts.ini", NULL);
+  const char *env[] = { "XDG_CONFIG_HOME", dir, NULL };
+  g_autoptr(GError) error = NULL;
+  const struct {
+    const char *name;
+    const char *in_stderr;
+  } refused[] = {
+    { "nm-\xff\xfe", "UTF-8" },
+    { "nm-two\nlines", "U+000A" },
+    { "nm-esc\x1b[2J", "U+001B" },
+    { "nm-admin\xe2\x80\xae" "krow", "U+202E" },
+    { "nm-\xe2\x81\xa6" "isolate", "U+2066" },
+  };
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  /* Refused before a password is asked or anything stored. */
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(Run) r = run (input, "add", "logware", refused[i].name, "--username", user,
+                              "--endpoint", base);
+
+      assert_run (r, 2, refused[i].in_stderr);
+      g_assert_null (strstr (r->err, "CRITICAL"));
+    }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins);
+
+  /* Every other command still works (an invalid name used to break the file). */
+  add_account ("logware", "nm-ok", user, password, NULL);
+  {
+    g_autoptr(Run) l = run (NULL, "list");
+
+    assert_run (l, 0, NULL);
+    g_assert_nonnull (strstr (l->out, "nm-ok"));
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(Run) r = run (NULL, "edit", "nm-ok", "--name", refused[i].name);
+
+      /* GOption converts option values to UTF-8 first and refuses what is not. */
+      g_assert_cmpint (r->status, ==, 2);
+      if (i > 0)
+        assert_run (r, 2, refused[i].in_stderr);
+    }
+  assert_ini (config_home, "nm-ok", "name", "nm-ok");
+
+  /* import checks the whole file first: nothing is added. */
+  g_file_set_contents (import_path,
+                       "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+                       "{\"name\":\"nm-fine\",\"vendor\":\"logware\",\"username\":\"u\"},"
+                       "{\"name\":\"nm-\\u202egnp.exe\",\"vendor\":\"logware\","
+                       "\"username\":\"u\"}]}", -1, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(Run) r = run (NULL, "import", import_path);
+    g_autofree char *id = NULL;
+
+    assert_run (r, 2, "U+202E");
+    /* The message names the account, escaped. */
+    g_assert_nonnull (strstr (r->err, "nm-\\u202Egnp.exe"));
+    g_assert_null (strstr (r->err, "\xe2\x80\xae"));
+    id = account_id_for ("nm-fine");
+    g_assert_null (id);
+  }
+  g_unlink (import_path);
+
+  /* Names in a file from before: listed escaped, never raw. */
+  g_assert_cmpint (g_mkdir_with_parents (file_dir, 0700), ==, 0);
+  g_file_set_contents (path,
+                       "[TokenDesk]\nversion=1\n\n"
+                       "[0b8e6a9c-0000-4000-8000-000000000001]\n"
+                       "name=admin\xe2\x80\xae" "krow\\nfake line\nvendor=logware\nusername=u\n",
+                       -1, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(Run) r = run_env (env, NULL, "list", NULL);
+    g_auto(GStrv) lines = g_strsplit (r->out, "\n", -1);
+
+    g_assert_nonnull (strstr (r->out, "admin\\u202Ekrow\\u000Afake line"));
+    g_assert_null (strstr (r->out, "\xe2\x80\xae"));
+    /* The heading and one line. */
+    g_assert_cmpuint (g_strv_length (lines), <=, 3);
+  }
+
+  g_unlink (path);
+  g_rmdir (file_dir);
+  g_rmdir (dir);
+}
+
+/* Addresses: no credentials in them, no control characters, and the
+ * insecure-address refusal has one exit status wherever it is found. */
+static void
+test_endpoints (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "logware");
+  g_autofree char *with_password = NULL;
+  guint logins;
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+  logins = td_test_sim_count (sim, "logware/authenticate");
+
+  /* http://127.0.0.1:PORT/… → http://alice:PASSWORD@127.0.0.1:PORT/… */
+  with_password = g_strdup_printf ("http://%s:%s@%s", user, password, base + strlen ("http://"));
+  {
+    g_autoptr(Run) r = run (input, "add", "logware", "ep-cred", "--username", user,
+                            "--endpoint", with_password);
+    g_autoptr(Run) l = run (NULL, "list", "--json");
+
+    assert_run (r, 2, "username or password");
+    g_assert_null (strstr (r->err, password));
+    g_assert_null (strstr (l->out, password));
+    g_assert_null (strstr (l->out, "ep-cred"));
+  }
+  {
+    g_autofree char *newline = g_strconcat (base, "\nX-Injected: 1", NULL);
+    g_autoptr(Run) r = run (input, "add", "logware", "ep-ctl", "--username", user,
+                            "--endpoint", newline);
+
+    assert_run (r, 2, "U+000A");
+  }
+  g_assert_cmpuint (td_test_sim_count (sim, "logware/authenticate"), ==, logins);
+
+  /* A remembered password: token --force then signs in at the address. */
+  add_account ("logware", "ep-ok", user, password, "--remember-password");
+  {
+    g_autoptr(Run) r = run (NULL, "edit", "ep-ok", "--endpoint", with_password);
+
+    assert_run (r, 2, "username or password");
+    assert_ini (config_home, "ep-ok", "endpoint", base);
+  }
+
+  /* The same insecure address: refused by add, and by token when the
+   * account file says so (edited by hand), with the same status. */
+  {
+    g_autoptr(Run) add = run (input, "add", "logware", "ep-http", "--username", user,
+                              "--endpoint", "http://example.com/logware");
+    g_autofree char *path = g_build_filename (config_home, "tokendesk", "accounts.ini", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *edited = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(Run) token = NULL;
+
+    assert_run (add, 2, "https://");
+
+    g_file_get_contents (path, &contents, NULL, &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr(GKeyFile) key_file = g_key_file_new ();
+      g_autofree char *id = account_id_for ("ep-ok");
+
+      g_key_file_load_from_data (key_file, contents, -1, G_KEY_FILE_KEEP_COMMENTS, &error);
+      g_assert_no_error (error);
+      g_key_file_set_string (key_file, id, "endpoint", "http://example.com/logware");
+      edited = g_key_file_to_data (key_file, NULL, NULL);
+    }
+    g_file_set_contents (path, edited, -1, &error);
+    g_assert_no_error (error);
+
+    token = run (NULL, "token", "ep-ok", "--force");
+    assert_run (token, add->status, "https://");
+  }
+  {
+    g_autoptr(Run) r = run (NULL, "remove", "ep-ok");
+
+    assert_run (r, 0, NULL);
+  }
+}
+
+/* A vendor whose tokens are expired when they arrive, one whose clock is
+ * two hours ahead of ours. */
+static void
+test_vendor_clock (void)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *input = NULL;
+  g_autofree char *base = td_test_sim_dup_base (sim, "senmo");
+
+  new_user (NULL, &user, &password);
+  input = line (password);
+
+  td_test_sim_config (sim, "{\"vendor\":\"senmo\",\"lifetime_s\":-600}");
+  {
+    g_autoptr(Run) r = run (input, "add", "senmo", "clk-expired", "--username", user,
+                            "--endpoint", base);
+
+    assert_run (r, 3, "already expired");
+    g_assert_nonnull (strstr (r->err, "clock"));
+    g_assert_null (strstr (r->err, "CRITICAL"));
+  }
+
+  td_test_sim_config (sim, "{\"vendor\":\"senmo\",\"lifetime_s\":3600,"
+                           "\"clock_skew_s\":7200}");
+  {
+    g_autoptr(Run) r = run (input, "add", "senmo", "clk-skewed", "--username", user,
+                            "--endpoint", base);
+    g_autoptr(Run) l = run (NULL, "list", "--json");
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDateTime) expected = NULL;
+    g_autofree char *expected_text = NULL;
+    g_autofree char *next_text = NULL;
+    JsonArray *accounts;
+
+    assert_run (r, 0, NULL);
+    /* Said on stderr, beside the answer. */
+    g_assert_nonnull (strstr (r->err, "7200 s behind"));
+
+    /* The expiry is on this computer's clock: an hour from now, not three. */
+    assert_run (l, 0, NULL);
+    json_parser_load_from_data (parser, l->out, -1, &error);
+    g_assert_no_error (error);
+    accounts = json_node_get_array (json_parser_get_root (parser));
+    expected = g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC + 3600);
+    expected_text = g_date_time_format (expected, "%Y-%m-%dT%H:%M");
+    {
+      g_autoptr(GDateTime) next = g_date_time_add_minutes (expected, 1);
+
+      next_text = g_date_time_format (next, "%Y-%m-%dT%H:%M");
+    }
+    for (guint i = 0; i < json_array_get_length (accounts); i++)
+      {
+        JsonObject *a = json_array_get_object_element (accounts, i);
+        const char *expires;
+
+        if (!g_str_equal (json_object_get_string_member (a, "name"), "clk-skewed"))
+          continue;
+        expires = json_object_get_string_member (a, "expires_at");
+        if (!g_str_has_prefix (expires, expected_text) && !g_str_has_prefix (expires, next_text))
+          g_error ("expected an expiry at %s, got %s", expected_text, expires);
+      }
+    assert_token_works ("senmo", "clk-skewed");
+  }
+}
+
 static void
 test_scan_for_secrets (void)
 {
@@ -2281,6 +2921,8 @@ main (int   argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  /* For the vendor calls made behind tokendesk's back. */
+  td_vendors_init ();
 
   /* Against the session's keyring only: never a person's real one. */
   if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
@@ -2309,9 +2951,13 @@ main (int   argc,
   add_test ("/cli/token/rotation-across-processes", test_rotation_across_processes);
   add_test ("/cli/token/ten-concurrent-processes", test_concurrent_renewal);
   add_test ("/cli/token/remembered-password", test_remembered_password);
+  add_test ("/cli/token/interrupted-renewal", test_interrupted_renewal);
+  add_test ("/cli/token/interrupted-renewal-password", test_interrupted_renewal_password);
+  add_test ("/cli/token/renewal-mark", test_renewal_mark);
   add_test ("/cli/token/senmo", test_senmo);
   add_test ("/cli/token/couchdrop-admin-token", test_couchdrop_admin_token);
   add_test ("/cli/accounts/logout-and-remove", test_logout_and_remove);
+  add_test ("/cli/accounts/list-one-search", test_list_one_search);
   add_test ("/cli/password/reset", test_reset_password);
   add_test ("/cli/password/change", test_change_password);
   add_test ("/cli/keyring/locked", test_keyring_locked);
@@ -2321,6 +2967,11 @@ main (int   argc,
   add_test ("/cli/accounts/export-import", test_export_import);
   add_test ("/cli/accounts/edit", test_edit);
   add_test ("/cli/secrets/not-in-debug-output", test_no_secret_in_debug_output);
+  add_test ("/cli/usage/mistyped-command", test_mistyped_command);
+  add_test ("/cli/usage/debug-not-on-stdout", test_debug_not_on_stdout);
+  add_test ("/cli/accounts/names", test_account_names);
+  add_test ("/cli/accounts/endpoints", test_endpoints);
+  add_test ("/cli/token/vendor-clock", test_vendor_clock);
   /* Last (GTest runs suites in the order they were created): it checks
    * what all the others left behind. */
   add_test ("/cli/secrets/not-in-any-file", test_scan_for_secrets);

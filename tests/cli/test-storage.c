@@ -18,7 +18,10 @@
 
 #include "td-account-list.h"
 #include "td-account-lock.h"
+#include <libsecret/secret.h>
+
 #include "td-error.h"
+#include "td-token-manager.h"
 #include "td-token-store.h"
 
 /* Bounded waits: a test that hangs fails instead. */
@@ -538,14 +541,139 @@ store_load (TdTokenStore *store,
 }
 
 static void
+store_save (TdTokenStore    *store,
+            TdAccount       *account,
+            TdStoredSecrets *secrets)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_token_store_save_async (store, account, secrets, NULL, result_cb, &result);
+  g_assert_true (td_token_store_save_finish (store, wait_result (&result), &error));
+  g_assert_no_error (error);
+}
+
+static TdStoredSecrets *
+make_secrets (const char *access_token,
+              const char *refresh_token,
+              const char *password,
+              const char *admin_token)
+{
+  TdStoredSecrets *secrets = td_stored_secrets_new ();
+
+  if (access_token != NULL || refresh_token != NULL)
+    {
+      secrets->tokens = td_tokens_new ();
+      secrets->tokens->access_token = g_strdup (access_token);
+      secrets->tokens->refresh_token = g_strdup (refresh_token);
+      secrets->tokens->expires_at = 1900000000;
+    }
+  secrets->password = g_strdup (password);
+  secrets->admin_token = g_strdup (admin_token);
+
+  return secrets;
+}
+
+static const SecretSchema *
+test_schema (void)
+{
+  static const SecretSchema schema = {
+    .name = "io.github.tokendesk.TokenDesk.Secret",
+    .flags = SECRET_SCHEMA_NONE,
+    .attributes = {
+      { .name = "account", .type = SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { .name = "kind", .type = SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { .name = NULL },
+    },
+  };
+
+  return &schema;
+}
+
+/* An item of the one-per-kind format, as versions before wrote it. */
+static void
+store_legacy_item (TdAccount  *account,
+                   const char *kind,
+                   const char *secret)
+{
+  g_autoptr(GError) error = NULL;
+
+  secret_password_store_sync (test_schema (), SECRET_COLLECTION_DEFAULT, "old item", secret,
+                              NULL, &error,
+                              "account", td_account_get_id (account), "kind", kind, NULL);
+  g_assert_no_error (error);
+}
+
+static void
+store_legacy_account (TdAccount  *account,
+                      const char *suffix)
+{
+  g_autofree char *access = g_strdup_printf ("{\"access_token\":\"access-%s\",\"id_token\":null,"
+                                             "\"expires_at\":1900000000}", suffix);
+  g_autofree char *refresh = g_strdup_printf ("refresh-%s", suffix);
+  g_autofree char *password = g_strdup_printf ("pw-%s", suffix);
+
+  store_legacy_item (account, "access-token", access);
+  store_legacy_item (account, "refresh-token", refresh);
+  store_legacy_item (account, "password", password);
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The kinds of the account's items, sorted and joined. */
+static char *
+item_kinds (TdAccount *account)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) kinds = g_ptr_array_new_with_free_func (g_free);
+  GList *items;
+
+  items = secret_password_search_sync (test_schema (), SECRET_SEARCH_ALL, NULL, &error,
+                                       "account", td_account_get_id (account), NULL);
+  g_assert_no_error (error);
+  for (GList *l = items; l; l = l->next)
+    {
+      g_autoptr(GHashTable) attributes = secret_retrievable_get_attributes (l->data);
+
+      const char *kind = g_hash_table_lookup (attributes, "kind");
+
+      g_ptr_array_add (kinds, g_strdup (kind ? kind : "?"));
+    }
+  g_list_free_full (items, g_object_unref);
+
+  g_ptr_array_sort (kinds, compare_strings);
+  g_ptr_array_add (kinds, NULL);
+
+  return g_strjoinv (",", (char **) kinds->pdata);
+}
+
+static void
+manager_load (TdTokenManager *manager,
+              TdAccount      *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  td_token_manager_load_async (manager, account, NULL, result_cb, &result);
+  g_assert_true (td_token_manager_load_finish (manager, wait_result (&result), &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_store_round_trip (void)
 {
   g_autoptr(TdTokenStore) store = td_token_store_new ();
   g_autoptr(TdAccount) account = new_account ("Store test", "senmo");
-  g_autoptr(TdTokens) tokens = td_tokens_new ();
   g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autoptr(TdStoredSecrets) saved = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *kinds = NULL;
 
   if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
     {
@@ -558,6 +686,7 @@ test_store_round_trip (void)
   g_assert_null (secrets->tokens);
   g_assert_null (secrets->password);
   g_assert_null (secrets->admin_token);
+  g_assert_false (secrets->legacy);
   g_clear_pointer (&secrets, td_stored_secrets_free);
 
   td_token_store_check_async (store, NULL, result_cb, &result);
@@ -565,19 +694,10 @@ test_store_round_trip (void)
   g_assert_no_error (error);
   g_clear_object (&result);
 
-  tokens->access_token = g_strdup ("access-1");
-  tokens->id_token = g_strdup ("id-1");
-  tokens->refresh_token = g_strdup ("refresh-1");
-  tokens->expires_at = 1900000000;
-  td_token_store_save_tokens_async (store, account, tokens, NULL, result_cb, &result);
-  g_assert_true (td_token_store_save_tokens_finish (store, wait_result (&result), &error));
-  g_assert_no_error (error);
-  g_clear_object (&result);
-
-  td_token_store_save_secret_async (store, account, TD_SECRET_KIND_PASSWORD, "pw-1",
-                                    NULL, result_cb, &result);
-  g_assert_true (td_token_store_save_secret_finish (store, wait_result (&result), &error));
-  g_clear_object (&result);
+  /* The whole set, in one item; what JSON must escape survives. */
+  saved = make_secrets ("access-1", "refresh-1", "p\"w\\1\n\t\x01 é", NULL);
+  saved->tokens->id_token = g_strdup ("id-1");
+  store_save (store, account, saved);
 
   secrets = store_load (store, account);
   g_assert_nonnull (secrets->tokens);
@@ -585,59 +705,221 @@ test_store_round_trip (void)
   g_assert_cmpstr (secrets->tokens->id_token, ==, "id-1");
   g_assert_cmpstr (secrets->tokens->refresh_token, ==, "refresh-1");
   g_assert_cmpint (secrets->tokens->expires_at, ==, 1900000000);
-  g_assert_cmpstr (secrets->password, ==, "pw-1");
+  g_assert_cmpstr (secrets->password, ==, "p\"w\\1\n\t\x01 é");
+  g_assert_null (secrets->admin_token);
   g_clear_pointer (&secrets, td_stored_secrets_free);
+  kinds = item_kinds (account);
+  g_assert_cmpstr (kinds, ==, "credentials");
+  g_clear_pointer (&kinds, g_free);
 
-  /* A renewal without a new refresh token keeps the stored one;
-   * an item is replaced, not duplicated. */
-  g_clear_pointer (&tokens->refresh_token, g_free);
-  g_free (tokens->access_token);
-  tokens->access_token = g_strdup ("access-2");
-  g_clear_pointer (&tokens->id_token, g_free);
-  tokens->expires_at = TD_EXPIRES_NEVER;
-  td_token_store_save_tokens_async (store, account, tokens, NULL, result_cb, &result);
-  g_assert_true (td_token_store_save_tokens_finish (store, wait_result (&result), &error));
-  g_clear_object (&result);
-
+  /* A new set replaces the old one whole: one item still. */
+  g_clear_pointer (&saved, td_stored_secrets_free);
+  saved = make_secrets ("access-2", NULL, NULL, "admin-1");
+  saved->tokens->expires_at = TD_EXPIRES_NEVER;
+  store_save (store, account, saved);
   secrets = store_load (store, account);
   g_assert_cmpstr (secrets->tokens->access_token, ==, "access-2");
   g_assert_null (secrets->tokens->id_token);
-  g_assert_cmpstr (secrets->tokens->refresh_token, ==, "refresh-1");
+  g_assert_null (secrets->tokens->refresh_token);
   g_assert_cmpint (secrets->tokens->expires_at, ==, TD_EXPIRES_NEVER);
-  g_clear_pointer (&secrets, td_stored_secrets_free);
-
-  /* Sign out keeps the password; a NULL secret clears that item. */
-  td_token_store_clear_async (store, td_account_get_id (account), FALSE, NULL,
-                              result_cb, &result);
-  g_assert_true (td_token_store_clear_finish (store, wait_result (&result), &error));
-  g_clear_object (&result);
-  secrets = store_load (store, account);
-  g_assert_null (secrets->tokens);
-  g_assert_cmpstr (secrets->password, ==, "pw-1");
-  g_clear_pointer (&secrets, td_stored_secrets_free);
-
-  td_token_store_save_secret_async (store, account, TD_SECRET_KIND_ADMIN_TOKEN, "admin-1",
-                                    NULL, result_cb, &result);
-  g_assert_true (td_token_store_save_secret_finish (store, wait_result (&result), &error));
-  g_clear_object (&result);
-  td_token_store_save_secret_async (store, account, TD_SECRET_KIND_PASSWORD, NULL,
-                                    NULL, result_cb, &result);
-  g_assert_true (td_token_store_save_secret_finish (store, wait_result (&result), &error));
-  g_clear_object (&result);
-  secrets = store_load (store, account);
   g_assert_null (secrets->password);
   g_assert_cmpstr (secrets->admin_token, ==, "admin-1");
   g_clear_pointer (&secrets, td_stored_secrets_free);
+  kinds = item_kinds (account);
+  g_assert_cmpstr (kinds, ==, "credentials");
+  g_clear_pointer (&kinds, g_free);
 
-  /* Remove: every item goes. */
-  td_token_store_clear_async (store, td_account_get_id (account), TRUE, NULL,
-                              result_cb, &result);
+  /* An empty set leaves no item. */
+  g_clear_pointer (&saved, td_stored_secrets_free);
+  saved = td_stored_secrets_new ();
+  store_save (store, account, saved);
+  kinds = item_kinds (account);
+  g_assert_cmpstr (kinds, ==, "");
+  g_clear_pointer (&kinds, g_free);
+
+  /* Remove: every item goes, of either format. */
+  g_clear_pointer (&saved, td_stored_secrets_free);
+  saved = make_secrets ("access-3", "refresh-3", "pw-3", NULL);
+  store_save (store, account, saved);
+  store_legacy_item (account, "password", "pw-old");
+  td_token_store_clear_async (store, td_account_get_id (account), NULL, result_cb, &result);
   g_assert_true (td_token_store_clear_finish (store, wait_result (&result), &error));
   g_clear_object (&result);
+  kinds = item_kinds (account);
+  g_assert_cmpstr (kinds, ==, "");
+}
+
+/* Items of the one-per-kind format are read, written as one item, and
+ * only then removed. */
+static void
+test_store_migration (void)
+{
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdTokenManager) manager = td_token_manager_new (store);
+  g_autoptr(TdAccount) account = new_account ("Old format", "coverwhale");
+  g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autofree char *kinds = NULL;
+
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_test_skip ("needs the keyring of tests/headless-session");
+      return;
+    }
+
+  store_legacy_account (account, "old");
+  store_legacy_item (account, "admin-token", "admin-old");
+
+  /* Read as it is, and known to be old. */
+  secrets = store_load (store, account);
+  g_assert_true (secrets->legacy);
+  g_assert_cmpstr (secrets->tokens->access_token, ==, "access-old");
+  g_assert_cmpstr (secrets->tokens->refresh_token, ==, "refresh-old");
+  g_assert_cmpint (secrets->tokens->expires_at, ==, 1900000000);
+  g_assert_cmpstr (secrets->password, ==, "pw-old");
+  g_assert_cmpstr (secrets->admin_token, ==, "admin-old");
+  g_clear_pointer (&secrets, td_stored_secrets_free);
+
+  /* The first load through the manager migrates. */
+  manager_load (manager, account);
+  g_assert_cmpstr (td_account_peek_tokens (account)->access_token, ==, "access-old");
+  kinds = item_kinds (account);
+  g_assert_cmpstr (kinds, ==, "credentials");
+
+  secrets = store_load (store, account);
+  g_assert_false (secrets->legacy);
+  g_assert_cmpstr (secrets->tokens->access_token, ==, "access-old");
+  g_assert_cmpstr (secrets->tokens->refresh_token, ==, "refresh-old");
+  g_assert_cmpstr (secrets->password, ==, "pw-old");
+  g_assert_cmpstr (secrets->admin_token, ==, "admin-old");
+}
+
+/* A migration killed after writing the new item and before removing the
+ * old ones: the new item is the one read, and the old ones go later. */
+static void
+test_store_interrupted_migration (void)
+{
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdTokenManager) manager = td_token_manager_new (store);
+  g_autoptr(TdAccount) account = new_account ("Half migrated", "coverwhale");
+  g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autoptr(TdStoredSecrets) current = NULL;
+  g_autofree char *kinds = NULL;
+
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_test_skip ("needs the keyring of tests/headless-session");
+      return;
+    }
+
+  store_legacy_account (account, "old");
+  /* Renewed since: the new item is newer than what the old ones say. */
+  current = make_secrets ("access-new", "refresh-new", "pw-new", NULL);
+  store_save (store, account, current);
+  kinds = item_kinds (account);
+  g_assert_cmpstr (kinds, ==, "access-token,credentials,password,refresh-token");
+  g_clear_pointer (&kinds, g_free);
+
+  /* The lookup of `tokendesk token` reads the new item only. */
+  secrets = store_load (store, account);
+  g_assert_cmpstr (secrets->tokens->access_token, ==, "access-new");
+  g_assert_cmpstr (secrets->tokens->refresh_token, ==, "refresh-new");
+  g_assert_cmpstr (secrets->password, ==, "pw-new");
+  g_clear_pointer (&secrets, td_stored_secrets_free);
+
+  /* So does a search, which also sees the old items left behind. */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    td_token_store_scan_async (store, account, NULL, result_cb, &result);
+    secrets = td_token_store_load_finish (store, wait_result (&result), NULL);
+    g_assert_nonnull (secrets);
+    g_assert_true (secrets->legacy);
+    g_assert_cmpstr (secrets->tokens->access_token, ==, "access-new");
+    g_assert_cmpstr (secrets->tokens->refresh_token, ==, "refresh-new");
+    g_assert_cmpstr (secrets->password, ==, "pw-new");
+    g_clear_pointer (&secrets, td_stored_secrets_free);
+  }
+
+  /* The next write under the lock removes them, keeping the new set. */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GError) error = NULL;
+
+    td_token_manager_sign_out_async (manager, account, FALSE, NULL, result_cb, &result);
+    g_assert_true (td_token_manager_sign_out_finish (manager, wait_result (&result), &error));
+    g_assert_no_error (error);
+  }
+  kinds = item_kinds (account);
+  g_assert_cmpstr (kinds, ==, "credentials");
   secrets = store_load (store, account);
   g_assert_null (secrets->tokens);
-  g_assert_null (secrets->password);
-  g_assert_null (secrets->admin_token);
+  g_assert_cmpstr (secrets->password, ==, "pw-new");
+  g_assert_false (secrets->legacy);
+}
+
+/* Every account in one search: the new format, the old one, none. */
+static void
+test_store_load_all (void)
+{
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdTokenManager) manager = td_token_manager_new (store);
+  g_autoptr(TdAccount) current = new_account ("All: new", "coverwhale");
+  g_autoptr(TdAccount) old = new_account ("All: old", "coverwhale");
+  g_autoptr(TdAccount) none = new_account ("All: none", "coverwhale");
+  g_autoptr(TdStoredSecrets) saved = make_secrets ("access-a", "refresh-a", NULL, NULL);
+  g_autoptr(GListStore) accounts = g_list_store_new (TD_TYPE_ACCOUNT);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GHashTable) all = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kinds = NULL;
+  TdStoredSecrets *secrets;
+
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_test_skip ("needs the keyring of tests/headless-session");
+      return;
+    }
+
+  store_save (store, current, saved);
+  store_legacy_account (old, "b");
+
+  td_token_store_load_all_async (store, NULL, result_cb, &result);
+  all = td_token_store_load_all_finish (store, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  secrets = g_hash_table_lookup (all, td_account_get_id (current));
+  g_assert_nonnull (secrets);
+  g_assert_cmpstr (secrets->tokens->access_token, ==, "access-a");
+  g_assert_false (secrets->legacy);
+  secrets = g_hash_table_lookup (all, td_account_get_id (old));
+  g_assert_nonnull (secrets);
+  g_assert_cmpstr (secrets->tokens->access_token, ==, "access-b");
+  g_assert_cmpstr (secrets->password, ==, "pw-b");
+  g_assert_true (secrets->legacy);
+  g_assert_null (g_hash_table_lookup (all, td_account_get_id (none)));
+
+  /* The manager's version fills the accounts and migrates the old one. */
+  g_list_store_append (accounts, current);
+  g_list_store_append (accounts, old);
+  g_list_store_append (accounts, none);
+  td_token_manager_load_all_async (manager, G_LIST_MODEL (accounts), NULL, result_cb, &result);
+  g_assert_true (td_token_manager_load_all_finish (manager, wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (td_account_peek_tokens (current)->access_token, ==, "access-a");
+  g_assert_cmpstr (td_account_peek_tokens (old)->access_token, ==, "access-b");
+  g_assert_null (td_account_peek_tokens (none));
+  kinds = item_kinds (old);
+  g_assert_cmpstr (kinds, ==, "credentials");
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GAsyncResult) cleared = NULL;
+      g_autoptr(TdAccount) account = g_list_model_get_item (G_LIST_MODEL (accounts), i);
+
+      td_token_store_clear_async (store, td_account_get_id (account), NULL, result_cb, &cleared);
+      g_assert_true (td_token_store_clear_finish (store, wait_result (&cleared), NULL));
+    }
 }
 
 /* Another process removes the account while we read it: the items the
@@ -705,12 +987,15 @@ test_store_load_while_removed (void)
       tokens->access_token = g_strdup_printf ("access-%u", round);
       tokens->refresh_token = g_strdup_printf ("refresh-%u", round);
       tokens->expires_at = 1900000000;
-      td_token_store_save_tokens_async (store, account, tokens, NULL, result_cb, &saved);
-      g_assert_true (td_token_store_save_tokens_finish (store, wait_result (&saved), NULL));
-      g_clear_object (&saved);
-      td_token_store_save_secret_async (store, account, TD_SECRET_KIND_PASSWORD, "pw",
-                                        NULL, result_cb, &saved);
-      g_assert_true (td_token_store_save_secret_finish (store, wait_result (&saved), NULL));
+      g_autoptr(TdStoredSecrets) set = td_stored_secrets_new ();
+
+      set->tokens = g_steal_pointer (&tokens);
+      set->password = g_strdup ("pw");
+      td_token_store_save_async (store, account, set, NULL, result_cb, &saved);
+      g_assert_true (td_token_store_save_finish (store, wait_result (&saved), NULL));
+      /* And an item of the older format, so that the load searches. */
+      if (round % 2 == 0)
+        store_legacy_item (account, "password", "pw-old");
 
       /* The other process: its deletions interleave with our reads,
        * which calls of our own on one D-Bus connection would not. */
@@ -774,6 +1059,10 @@ main (int   argc,
                    test_lock_exclusive_and_cancellable);
   g_test_add_func ("/storage/account-lock/directory", test_lock_dir);
   g_test_add_func ("/storage/token-store/round-trip", test_store_round_trip);
+  g_test_add_func ("/storage/token-store/migration", test_store_migration);
+  g_test_add_func ("/storage/token-store/interrupted-migration",
+                   test_store_interrupted_migration);
+  g_test_add_func ("/storage/token-store/load-all", test_store_load_all);
   g_test_add_func ("/storage/token-store/load-while-removed", test_store_load_while_removed);
 
   return g_test_run ();

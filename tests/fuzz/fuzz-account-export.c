@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, added->len);
 
   /* What the list then saves is a file it can load again. */
-  saved = td_account_file_serialize (G_LIST_MODEL (list));
+  saved = td_account_file_serialize (G_LIST_MODEL (list), NULL, NULL, NULL);
   key_file = td_account_file_parse (saved, "saved.ini", &error);
   g_assert_no_error (error);
   g_assert_nonnull (key_file);

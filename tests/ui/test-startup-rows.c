@@ -104,7 +104,7 @@ saved_cb (GObject      *object,
   gboolean *done = user_data;
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (td_token_store_save_tokens_finish (TD_TOKEN_STORE (object), result, &error));
+  g_assert_true (td_token_store_save_finish (TD_TOKEN_STORE (object), result, &error));
   g_assert_no_error (error);
   *done = TRUE;
 }
@@ -130,7 +130,7 @@ add_accounts (void)
       g_autofree char *id = td_account_generate_id ();
       g_autofree char *name = g_strdup_printf ("Account %02u", i);
       g_autoptr(TdAccount) account = td_account_new (id, "logware");
-      g_autoptr(TdTokens) tokens = td_tokens_new ();
+      g_autoptr(TdStoredSecrets) secrets = td_stored_secrets_new ();
       gboolean done = FALSE;
 
       td_account_set_display_name (account, name);
@@ -138,9 +138,10 @@ add_accounts (void)
       g_assert_true (td_account_list_add (list, account, &error));
       g_assert_no_error (error);
 
-      tokens->access_token = g_strdup_printf ("token-%u", i);
-      tokens->expires_at = g_get_real_time () / G_USEC_PER_SEC + 3600;
-      td_token_store_save_tokens_async (store, account, tokens, NULL, saved_cb, &done);
+      secrets->tokens = td_tokens_new ();
+      secrets->tokens->access_token = g_strdup_printf ("token-%u", i);
+      secrets->tokens->expires_at = g_get_real_time () / G_USEC_PER_SEC + 3600;
+      td_token_store_save_async (store, account, secrets, NULL, saved_cb, &done);
       g_assert_true (td_ui_test_wait_until (td_ui_test_is_true, &done, TD_UI_TEST_WAIT_MS));
     }
 

@@ -546,6 +546,15 @@ test_add_validation (void)
   td_ui_test_set_field (dialog, "name", "CW Alice");
   g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "already exists"));
 
+  /* Names that would show as another: a bidi override, a control character. */
+  td_ui_test_set_field (dialog, "name", "admin\xe2\x80\xae" "krow");
+  g_assert_nonnull (td_account_dialog_get_field_error (dialog));
+  g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "U+202E"));
+  td_ui_test_set_field (dialog, "name", "two\x1blines");
+  g_assert_nonnull (strstr (td_account_dialog_get_field_error (dialog), "U+001B"));
+  td_ui_test_set_field (dialog, "name", "Validated");
+  g_assert_null (td_account_dialog_get_field_error (dialog));
+
   td_ui_test_close_window (dialog);
 }
 
