@@ -258,6 +258,7 @@ test_names_in_file (void)
   shown = td_account_name_dup_printable (td_account_get_display_name (account));
   g_assert_cmpstr (shown, ==, "admin\\u202Ekrow\\u000Ax");
   g_unlink (path);
+  g_clear_pointer (&path, g_free);
   g_clear_object (&list);
 
   path = write_file ("[TokenDesk]\nversion=1\n\n"
