@@ -223,6 +223,26 @@ td_test_sim_last (TdTestSim  *sim,
   return json_object_ref (json_node_get_object (answer));
 }
 
+int
+td_test_slowdown (void)
+{
+  const char *text = g_getenv ("TD_TEST_SLOWDOWN");
+  guint64 factor;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 1, 100, &factor, NULL))
+    return 1;
+
+  return (int) factor;
+}
+
+gboolean
+td_test_have_program (const char *program)
+{
+  g_autofree char *path = g_find_program_in_path (program);
+
+  return path != NULL;
+}
+
 void
 td_test_rm_rf (const char *path)
 {

@@ -89,6 +89,13 @@ JsonObject *td_test_sim_last          (TdTestSim          *sim,
 /* Deletes path and everything below it, following no symbolic link. */
 void        td_test_rm_rf             (const char         *path);
 
+/* TD_TEST_SLOWDOWN, 1 when unset: how many times longer a timing
+ * assertion may take, for runs made slow on purpose (valgrind). */
+int         td_test_slowdown          (void);
+
+/* Whether program is in PATH: for a test to skip without it. */
+gboolean    td_test_have_program      (const char         *program);
+
 /* Seconds since the epoch, as the account computes expiry. */
 gint64      td_test_now               (void);
 

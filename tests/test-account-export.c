@@ -169,6 +169,8 @@ test_invalid (void)
     const char *message;
   } cases[] = {
     { "", "empty" },
+    /* Blanks parse as JSON with no root at all (found by fuzz-account-export). */
+    { " \n", "not a Token Desk account export" },
     { "not json", "accounts.json" },
     { "[]", "not a Token Desk account export" },
     { "{\"format\":\"something-else\",\"version\":1,\"accounts\":[]}",
@@ -218,6 +220,21 @@ test_invalid (void)
       "{\"name\":\"Twin\",\"vendor\":\"logware\",\"username\":\"u\"},"
       "{\"name\":\"twin\",\"vendor\":\"logware\",\"username\":\"u\"}]}",
       "two accounts are named “twin”" },
+    /* A lone surrogate, and bytes that are not UTF-8: json-glib refuses
+     * some, quoting them in its message, and decodes others to bytes that
+     * are not UTF-8 (found by fuzz-account-export). */
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"x\\ud800\",\"vendor\":\"logware\",\"username\":\"u\"}]}",
+      "accounts.json" },
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"x\\ud800yz\",\"username\":\"u\"}]}",
+      "account 1: “name” is not valid text" },
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"x\",\"vendor\":\"logware\",\"username\":\"\\ud800yz\"}]}",
+      "account 1 (“x”): “username” is not valid text" },
+    { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
+      "{\"name\":\"x\",\"vendor\":\"logware\",\"username\":\"\xff\"}]}",
+      "accounts.json" },
     /* Names that would show as another: refused, and named escaped. */
     { "{\"format\":\"tokendesk-accounts\",\"version\":1,\"accounts\":["
       "{\"name\":\"admin\\u202ekrow\",\"vendor\":\"logware\",\"username\":\"u\"}]}",
@@ -244,6 +261,7 @@ test_invalid (void)
       g_assert_null (parsed);
       g_assert_error (error, TD_ERROR, TD_ERROR_FAILED);
       g_assert_nonnull (strstr (error->message, "accounts.json"));
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
       if (strstr (error->message, cases[i].message) == NULL)
         g_error ("case %u: expected “%s” in “%s”", i, cases[i].message, error->message);
     }

@@ -82,6 +82,32 @@ test_duplicate_group (void)
   g_unlink (path);
 }
 
+/* A key given twice: GKeyFile reads the last, and a save rewrote one and
+ * left the other, which changed the account (found by fuzz-account-file).
+ * The file is damaged instead. */
+static void
+test_duplicate_key (void)
+{
+  const char *contents =
+    "[TokenDesk]\nversion=1\n\n"
+    "[" ID_A "]\nname=Work\nvendor=couchdrop\nusername=alice\n"
+    "endpoint=https://one.example.com\nendpoint=https://two.example.com\n";
+  g_autofree char *path = write_file (contents);
+  g_autoptr(TdAccountList) list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *after = NULL;
+
+  list = load_list (path, &error);
+  g_assert_error (error, TD_ERROR, TD_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "“endpoint” twice"));
+  g_assert_nonnull (strstr (error->message, "[" ID_A "]"));
+  g_assert_false (td_account_list_save_sync (list, NULL, NULL));
+  after = read_file (path);
+  g_assert_cmpstr (after, ==, contents);
+
+  g_unlink (path);
+}
+
 /* What a newer minor version added, and what people wrote, stays. */
 static void
 test_unknown_keys_survive (void)
@@ -232,6 +258,7 @@ test_names_in_file (void)
   shown = td_account_name_dup_printable (td_account_get_display_name (account));
   g_assert_cmpstr (shown, ==, "admin\\u202Ekrow\\u000Ax");
   g_unlink (path);
+  g_clear_pointer (&path, g_free);
   g_clear_object (&list);
 
   path = write_file ("[TokenDesk]\nversion=1\n\n"
@@ -297,6 +324,7 @@ main (int   argc,
   td_test_init (&argc, &argv);
 
   g_test_add_func ("/account-file/duplicate-group", test_duplicate_group);
+  g_test_add_func ("/account-file/duplicate-key", test_duplicate_key);
   g_test_add_func ("/account-file/unknown-keys-survive", test_unknown_keys_survive);
   g_test_add_func ("/account-file/name-check", test_name_check);
   g_test_add_func ("/account-file/names-in-file", test_names_in_file);

@@ -113,13 +113,14 @@ test_order (void)
     {
       due[i].scheduler = scheduler;
       due[i].order = order;
-      set_owner (&due[i], now - g_rand_int_range (rand, 1, 100) * G_USEC_PER_SEC
+      set_owner (&due[i], now - (gint64) g_rand_int_range (rand, 1, 100) * G_USEC_PER_SEC
                               - g_rand_int_range (rand, 0, 3));
     }
   for (guint i = 0; i < N_LATER; i++)
     {
       later[i].scheduler = scheduler;
-      set_owner (&later[i], now + HOUR_US + g_rand_int_range (rand, 0, 3600) * G_USEC_PER_SEC);
+      set_owner (&later[i],
+                 now + HOUR_US + (gint64) g_rand_int_range (rand, 0, 3600) * G_USEC_PER_SEC);
       earliest_later = MIN (earliest_later, later[i].when);
     }
   /* A second deadline replaces the first. */

@@ -377,7 +377,8 @@ td_cli_edit (TdCli  *cli,
   gboolean auto_renew = FALSE;
   gboolean no_auto_renew = FALSE;
   gboolean signed_in = FALSE;
-  TdAccount *account;
+  g_autoptr(TdAccount) account = NULL;
+  TdAccount *found;
   TdProvider *provider;
   TdAccountList *list;
   int status;
@@ -421,11 +422,12 @@ td_cli_edit (TdCli  *cli,
   if (!td_cli_parse (cli, context, &argc, &argv, 1, &status))
     return status;
 
-  if (!(account = td_cli_find_account (cli, argv[1], &status)) ||
-      !(provider = td_cli_get_provider (cli, account, &status)))
+  if (!(found = td_cli_find_account (cli, argv[1], &status)) ||
+      !(provider = td_cli_get_provider (cli, found, &status)))
     return status;
   list = cli->list;
-  g_object_ref (account);
+  /* Ours: reloading the file under the lock may drop the list's. */
+  account = g_object_ref (found);
   changes = copy_settings (account);
 
   if (remember_password && forget_password)

@@ -141,6 +141,14 @@ get_string (JsonObject  *object,
       return FALSE;
     }
 
+  /* json-glib decodes a lone surrogate ("\ud800x") to bytes that are not
+   * UTF-8: a name shown in GTK and saved in accounts.ini must be text. */
+  if (!g_utf8_validate (json_node_get_string (node), -1, NULL))
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_FAILED, _("“%s” is not valid text"), member);
+      return FALSE;
+    }
+
   *out_value = json_node_get_string (node);
   return TRUE;
 }
@@ -370,13 +378,23 @@ td_account_export_parse (GBytes      *contents,
     return NULL; \
   } G_STMT_END
 
+  /* json-glib quotes the string it could not read in its message, bytes
+   * that are not UTF-8 included: the message is shown in GTK and printed. */
   if (length == 0 || !json_parser_load_from_data (parser, data, length, &local_error))
-    UNUSABLE ("%s", local_error ? local_error->message : _("the file is empty"));
+    {
+      g_autofree char *parse_error = NULL;
+
+      parse_error = local_error ? g_utf8_make_valid (local_error->message, -1)
+                                : g_strdup (_("the file is empty"));
+      UNUSABLE ("%s", parse_error);
+    }
 
   if (has_escaped_nul (data, length))
     UNUSABLE ("%s", _("a text in it holds a NUL character (\\u0000)"));
 
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* Only blanks parse to no root at all. */
+  if (json_parser_get_root (parser) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     UNUSABLE ("%s", _("it is not a Token Desk account export"));
   root = json_node_get_object (json_parser_get_root (parser));
 

@@ -343,6 +343,24 @@ td_account_file_parse_entries (GBytes      *contents,
       }
   }
 
+  /* GKeyFile keeps a key given twice and reads the last; a save that
+   * changes it rewrites one and leaves the other, which the next load
+   * reads (found by tests/fuzz/fuzz-account-file): damage instead. */
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      g_auto(GStrv) keys = g_key_file_get_keys (key_file, groups[i], NULL, NULL);
+      g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+      for (guint k = 0; keys != NULL && keys[k] != NULL; k++)
+        if (!g_hash_table_add (seen, keys[k]))
+          {
+            g_autofree char *shown_group = td_account_name_dup_printable (groups[i]);
+            g_autofree char *shown_key = td_account_name_dup_printable (keys[k]);
+
+            DAMAGED (_("the group [%s] has the key “%s” twice"), shown_group, shown_key);
+          }
+    }
+
   if (!g_key_file_has_group (key_file, MAIN_GROUP))
     DAMAGED (_("it has no [%s] group"), MAIN_GROUP);
 

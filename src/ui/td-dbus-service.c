@@ -361,8 +361,11 @@ confirmation_response_cb (AdwMessageDialog *dialog,
   const char *program = g_object_get_data (G_OBJECT (dialog), "td-program");
   gboolean allow = g_strcmp0 (response, "allow") == 0;
   g_autoptr(GPtrArray) requests = NULL;
+  g_autofree char *asking_key = NULL;
 
-  if (!g_hash_table_steal_extended (self->asking, program, NULL, (gpointer *) &requests))
+  /* Stolen, the key is ours to free as well. */
+  if (!g_hash_table_steal_extended (self->asking, program, (gpointer *) &asking_key,
+                                    (gpointer *) &requests))
     return;
 
   /* Each request is freed below, or when it is answered. */

@@ -98,7 +98,10 @@ dup_first_text (TdHttpResponse     *response,
       if (value == NULL)
         continue;
 
-      text = g_strstrip (g_strdup (value));
+      /* JSON may escape a lone surrogate ("\ud800"), which json-glib
+       * decodes to bytes that are not UTF-8: the text goes into a
+       * message shown in GTK and printed. */
+      text = g_strstrip (g_utf8_make_valid (value, -1));
       if (*text == '\0')
         g_clear_pointer (&text, g_free);
     }
@@ -114,8 +117,6 @@ dup_first_text (TdHttpResponse     *response,
   return text;
 }
 
-/* The one place a vendor's answer is read: each call only says which of
- * its statuses mean what, and how its tokens are spelled. */
 /* A vendor's expiry times are on its clock. When its Date header is more
  * than a minute away from ours, ours is probably wrong (the vendor's is
  * kept by people paid for it): the expiry is moved by the difference, so
@@ -147,6 +148,47 @@ get_clock_offset (TdProvider     *self,
   return offset;
 }
 
+/* The one place a vendor's answer is read: each call only says which of
+ * its statuses mean what, and how its tokens are spelled. */
+gboolean
+td_vendor_read_answer (TdProvider          *self,
+                       TdAccount           *account,
+                       const TdVendorCall  *call,
+                       TdHttpResponse      *response,
+                       TdTokens           **out_tokens,
+                       GError             **error)
+{
+  g_autofree char *text = NULL;
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (TD_IS_PROVIDER (self), FALSE);
+  g_return_val_if_fail (TD_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (call != NULL && response != NULL, FALSE);
+  g_return_val_if_fail (out_tokens != NULL && *out_tokens == NULL, FALSE);
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
+    {
+      if (call->parse == NULL)
+        return TRUE;
+
+      td_provider_set_clock_offset (self, get_clock_offset (self, response));
+      *out_tokens = call->parse (self, account, response, error);
+      td_provider_set_clock_offset (self, 0);
+      return *out_tokens != NULL;
+    }
+
+  text = call->dup_text ? call->dup_text (response) : dup_first_text (response, call->text_members);
+
+  if (call->refused != NULL && response->status == SOUP_STATUS_BAD_REQUEST && text != NULL)
+    g_set_error (&local_error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS, _(call->refused),
+                 td_provider_get_display_name (self), text);
+  else if (call->refuse == NULL || !call->refuse (self, response->status, text, &local_error))
+    td_provider_set_unexpected_status_error (self, response, text, &local_error);
+
+  g_propagate_error (error, local_error);
+  return FALSE;
+}
+
 static void
 call_cb (GObject      *object,
          GAsyncResult *result,
@@ -158,8 +200,8 @@ call_cb (GObject      *object,
   const TdVendorCall *call = data->call;
   g_autoptr(TdHttpResponse) response = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  TdTokens *tokens;
+  TdTokens *tokens = NULL;
+  gboolean ok;
 
   response = td_http_client_request_finish (TD_HTTP_CLIENT (object), result, &error);
   if (response == NULL)
@@ -171,37 +213,18 @@ call_cb (GObject      *object,
   g_debug ("Account %s: %s answered %u",
            td_account_get_id (data->account), call->name, response->status);
 
-  if (SOUP_STATUS_IS_SUCCESSFUL (response->status))
-    {
-      if (call->parse != NULL)
-        {
-          td_provider_set_clock_offset (self, get_clock_offset (self, response));
-          tokens = call->parse (self, data->account, response, &error);
-          td_provider_set_clock_offset (self, 0);
-        }
-      /* Gone before the result is returned: the caller's callback may run
-       * right away and write the tokens to the keyring, and the answer's
-       * copies of them need not live through that. */
-      g_clear_pointer (&response, td_http_response_free);
+  ok = td_vendor_read_answer (self, data->account, call, response, &tokens, &error);
+  /* Gone before the result is returned: the caller's callback may run
+   * right away and write the tokens to the keyring, and the answer's
+   * copies of them need not live through that. */
+  g_clear_pointer (&response, td_http_response_free);
 
-      if (call->parse == NULL)
-        g_task_return_boolean (task, TRUE);
-      else if (tokens != NULL)
-        g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  text = call->dup_text ? call->dup_text (response) : dup_first_text (response, call->text_members);
-
-  if (call->refused != NULL && response->status == SOUP_STATUS_BAD_REQUEST && text != NULL)
-    g_set_error (&error, TD_ERROR, TD_ERROR_BAD_CREDENTIALS, _(call->refused),
-                 td_provider_get_display_name (self), text);
-  else if (call->refuse == NULL || !call->refuse (self, response->status, text, &error))
-    td_provider_set_unexpected_status_error (self, response, text, &error);
-
-  g_task_return_error (task, g_steal_pointer (&error));
+  if (!ok)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (call->parse == NULL)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_pointer (task, tokens, (GDestroyNotify)td_tokens_free);
 }
 
 void
@@ -334,6 +357,16 @@ td_vendor_get_string (TdProvider  *self,
       return FALSE;
     }
 
+  /* A lone surrogate escaped in the JSON ("\ud800"), decoded by
+   * json-glib to bytes that are not UTF-8: no token or name of a vendor
+   * has one. */
+  if (!g_utf8_validate (json_node_get_string (node), -1, NULL))
+    {
+      g_set_error (error, TD_ERROR, TD_ERROR_INVALID_RESPONSE,
+                   _("%s sent a “%s” that is not valid text"), vendor, member);
+      return FALSE;
+    }
+
   *out_value = json_node_get_string (node);
   return TRUE;
 }
@@ -443,6 +476,15 @@ refresh_async (TdProvider          *self,
 {
   send_described_async (self, account, g_type_get_qdata (G_OBJECT_TYPE (self), refresh_quark ()),
                         NULL, NULL, refresh_token, cancellable, callback, user_data);
+}
+
+const TdVendorCall *
+td_vendor_get_described_call (TdProvider *self,
+                              gboolean    refresh)
+{
+  g_return_val_if_fail (TD_IS_PROVIDER (self), NULL);
+
+  return g_type_get_qdata (G_OBJECT_TYPE (self), refresh ? refresh_quark () : sign_in_quark ());
 }
 
 static TdTokens *

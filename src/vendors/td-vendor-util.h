@@ -87,6 +87,22 @@ void        td_vendor_call_async         (TdProvider           *self,
                                           GAsyncReadyCallback   callback,
                                           gpointer              user_data);
 
+/* What td_vendor_call_async() makes of an answer once it has arrived,
+ * apart from the network so that the fuzzers (tests/fuzz/) can feed it
+ * answers: TRUE for a 2xx, with the tokens in out_tokens when call parses
+ * them; FALSE with the error call's dialect maps anything else to. */
+gboolean    td_vendor_read_answer        (TdProvider           *self,
+                                          TdAccount            *account,
+                                          const TdVendorCall   *call,
+                                          TdHttpResponse       *response,
+                                          TdTokens            **out_tokens,
+                                          GError              **error);
+
+/* The sign-in call given to td_vendor_class_set_calls() or, with refresh,
+ * the refresh call (NULL when the vendor has none). */
+const TdVendorCall *td_vendor_get_described_call (TdProvider *self,
+                                                  gboolean    refresh);
+
 /* The body of a 2xx answer as a JSON object, or TD_ERROR_INVALID_RESPONSE. */
 JsonObject *td_vendor_get_success_object (TdProvider           *self,
                                           TdHttpResponse       *response,

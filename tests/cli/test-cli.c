@@ -1812,7 +1812,7 @@ test_keyring_locked (void)
   const char *env[6];
   guint logins;
 
-  if (!g_find_program_in_path ("dbus-daemon") || !g_find_program_in_path ("gnome-keyring-daemon"))
+  if (!td_test_have_program ("dbus-daemon") || !td_test_have_program ("gnome-keyring-daemon"))
     {
       g_test_skip ("needs dbus-daemon and gnome-keyring-daemon");
       return;
@@ -1926,7 +1926,7 @@ test_keyring_absent (void)
   const char *no_bus[] = { "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus", NULL };
   guint auths;
 
-  if (!g_find_program_in_path ("dbus-daemon"))
+  if (!td_test_have_program ("dbus-daemon"))
     {
       g_test_skip ("needs dbus-daemon");
       return;

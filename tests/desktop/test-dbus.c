@@ -564,7 +564,7 @@ test_activation (void)
   gint64 expires_at;
   guint32 pid;
 
-  if (g_find_program_in_path ("dbus-daemon") == NULL)
+  if (!td_test_have_program ("dbus-daemon"))
     {
       g_test_skip ("dbus-daemon is missing");
       return;

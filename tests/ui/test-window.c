@@ -494,6 +494,7 @@ test_add_errors (void)
     {
       TdAccountDialog *dialog = open_add_dialog ();
       g_autofree char *message = NULL;
+      g_autofree char *expected = NULL;
 
       g_test_message ("Error case %u: %s %s", i, cases[i].vendor, cases[i].username);
       td_ui_test_fill_dialog (dialog, sim, cases[i].vendor, "Failing", cases[i].username, cases[i].password);
@@ -504,7 +505,8 @@ test_add_errors (void)
 
       message = g_utf8_casefold (td_account_dialog_get_message (dialog), -1);
       g_test_message ("Message: %s", td_account_dialog_get_message (dialog));
-      g_assert_nonnull (strstr (message, g_utf8_casefold (cases[i].expected, -1)));
+      expected = g_utf8_casefold (cases[i].expected, -1);
+      g_assert_nonnull (strstr (message, expected));
 
       /* Nothing typed is lost, nothing is saved. */
       g_assert_cmpstr (get_field (dialog, "username"), ==, cases[i].username);
