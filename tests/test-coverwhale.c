@@ -426,6 +426,67 @@ test_store_first (void)
   td_test_sim_reset (sim);
 }
 
+static gboolean
+needs_sign_in (gpointer user_data)
+{
+  return td_account_get_state (user_data) == TD_ACCOUNT_STATE_NEEDS_SIGN_IN;
+}
+
+/* A renewal killed in another process after Cover Whale answered leaves
+ * the mark in the lock file and dead tokens in the keyring. Loading the
+ * account (the window's start) must not show those tokens as signed in:
+ * it renews under the lock, and with the refresh token refused too, the
+ * account says it needs sign-in. */
+static void
+test_load_after_interrupted_renewal (void)
+{
+  g_autoptr(TdTokenStore) store = td_token_store_new ();
+  g_autoptr(TdTokenManager) manager = td_token_manager_new (store);
+  g_autoptr(TdAccount) account = td_test_account_new (sim, "coverwhale", "alice");
+  g_autofree char *lock_name = g_strconcat (td_account_get_id (account), ".lock", NULL);
+  g_autofree char *lock_dir = g_build_filename (g_get_user_runtime_dir (), "tokendesk", NULL);
+  g_autofree char *lock_path = g_build_filename (lock_dir, lock_name, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) done = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_test_skip ("needs the keyring of tests/headless-session");
+      return;
+    }
+
+  td_test_sim_reset (sim);
+  g_assert_true (td_test_manager_sign_in (manager, account, "alice-password", &error));
+  g_assert_no_error (error);
+
+  /* The other process's renewal: the mark, then the vendor revoking what
+   * the keyring holds. */
+  g_assert_cmpint (g_mkdir_with_parents (lock_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (lock_path, "renewal in flight\n", -1, &error));
+  g_assert_no_error (error);
+  answer = td_test_sim_control (sim, "POST", "/_sim/revoke",
+                                "{\"vendor\":\"coverwhale\",\"username\":\"alice\"}");
+
+  /* This process starts afresh: nothing in memory, the keyring read. */
+  td_account_clear_tokens (account);
+  td_token_manager_load_async (manager, account, NULL, td_test_result_cb, &result);
+  done = td_test_wait_result (&result);
+  g_assert_true (td_token_manager_load_finish (manager, done, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (td_test_wait_until (needs_sign_in, account, 5000));
+  g_assert_cmpuint (td_test_sim_count (sim, "coverwhale/refresh"), >=, 1);
+
+  g_clear_object (&result);
+  g_clear_object (&done);
+  td_token_manager_sign_out_async (manager, account, TRUE, NULL, td_test_result_cb, &result);
+  done = td_test_wait_result (&result);
+  g_assert_true (td_token_manager_sign_out_finish (manager, done, NULL));
+  td_test_sim_reset (sim);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -442,6 +503,8 @@ main (int   argc,
   g_test_add_func ("/coverwhale/refresh-rotation", test_refresh_rotation);
   g_test_add_func ("/coverwhale/manager-keeps-rotated-token", test_manager_keeps_rotated_token);
   g_test_add_func ("/coverwhale/store-first", test_store_first);
+  g_test_add_func ("/coverwhale/load-after-interrupted-renewal",
+                   test_load_after_interrupted_renewal);
   g_test_add_func ("/coverwhale/expires-in-forms", test_expires_in_forms);
   g_test_add_func ("/coverwhale/header", test_header);
   g_test_add_func ("/coverwhale/password-reset", test_password_reset);

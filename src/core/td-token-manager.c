@@ -1488,6 +1488,41 @@ apply_secrets (TdAccount             *account,
 }
 
 static void
+interrupted_checked_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(TdAccount) account = user_data;
+  g_auto(TdSecret) token = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* What went wrong is on the account already, for its row to show. */
+  token = td_token_manager_get_token_finish (TD_TOKEN_MANAGER (object), result, &error);
+  if (error != NULL)
+    g_debug ("Account %s: after an interrupted renewal: %s",
+             td_account_get_id (account), error->message);
+}
+
+/* A renewal of a vendor that revokes earlier tokens may have died in
+ * another process after the vendor answered: the tokens just read may be
+ * dead. Asking for a token looks at the lock's mark and, only when it is
+ * set, renews under the lock, so that the account shows its real state
+ * (signed in again, or needing sign-in) before anyone asks for a token. */
+static void
+check_interrupted_renewal (TdTokenManager *self,
+                           TdAccount      *account)
+{
+  TdProvider *provider = lookup_provider (account, NULL);
+
+  if (provider == NULL || !needs_mark (provider) || td_account_get_admin_token (account) ||
+      td_account_peek_tokens (account) == NULL)
+    return;
+
+  td_token_manager_get_token_async (self, account, 0, NULL, interrupted_checked_cb,
+                                    g_object_ref (account));
+}
+
+static void
 load_apply (GTask                 *task,
             const TdStoredSecrets *secrets)
 {
@@ -1508,6 +1543,7 @@ load_apply (GTask                 *task,
     }
 
   apply_secrets (data->account, secrets);
+  check_interrupted_renewal (g_task_get_source_object (task), data->account);
   g_task_return_boolean (task, TRUE);
 }
 
