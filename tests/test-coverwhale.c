@@ -457,6 +457,13 @@ test_load_after_interrupted_renewal (void)
       return;
     }
 
+  /* Loading looks the item up: see test_store_first (). */
+  if (g_getenv ("TD_TEST_VALGRIND") != NULL)
+    {
+      g_test_skip ("libsecret 0.20.5 leaks a reply per lookup");
+      return;
+    }
+
   td_test_sim_reset (sim);
   g_assert_true (td_test_manager_sign_in (manager, account, "alice-password", &error));
   g_assert_no_error (error);
