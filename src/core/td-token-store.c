@@ -11,6 +11,7 @@
 #include <libsecret/secret.h>
 #include <string.h>
 
+#include "td-account-lock.h"
 #include "td-error.h"
 #include "td-keyring-backend.h"
 #include "td-token-store.h"
@@ -1532,6 +1533,7 @@ typedef struct
   gboolean  legacy;
   guint     pending;
   guint     conflicts;
+  TdAccountLock *file_lock;  /* inside Flatpak: the whole file's, held to the end */
 } Save;
 
 static void
@@ -1540,6 +1542,7 @@ save_free (Save *save)
   g_free (save->account_id);
   g_free (save->label);
   td_secret_free (save->data);
+  g_clear_pointer (&save->file_lock, td_account_lock_release);
   g_free (save);
 }
 
@@ -1644,10 +1647,47 @@ stored_cb (GObject      *object,
                            NULL);
 }
 
+/* Inside Flatpak every account's secrets share one file, which libsecret
+ * writes whole from what it read; its check that nobody wrote the file
+ * meanwhile and its rename are two steps, and two processes renewing two
+ * accounts at once could both pass the check: the later rename lost the
+ * other account's new tokens (one run of the flatpak suite in about
+ * twenty). So a write holds a lock on the whole file, beside the
+ * accounts' locks (always taken after an account's, never before), and
+ * reads the file again under it. */
+#define FILE_LOCK_NAME "keyring-file"
+
+static void
+file_locked_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Save *save = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  save->file_lock = td_account_lock_acquire_finish (result, &error);
+  if (save->file_lock == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  td_keyring_backend_open_async (TRUE, g_task_get_cancellable (task), save_reopened_cb,
+                                 g_steal_pointer (&task));
+}
+
 static void
 save_start (GTask *task)
 {
   Save *save = g_task_get_task_data (task);
+
+  if (save->file_lock == NULL && td_keyring_backend_is_file ())
+    {
+      td_account_lock_acquire_async (FILE_LOCK_NAME, g_task_get_cancellable (task),
+                                     file_locked_cb, g_object_ref (task));
+      return;
+    }
 
   secret_password_store (get_schema (), SECRET_COLLECTION_DEFAULT, save->label, save->data,
                          g_task_get_cancellable (task), stored_cb, g_object_ref (task),
