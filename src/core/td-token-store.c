@@ -1429,7 +1429,141 @@ td_token_store_check_finish (TdTokenStore  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* Writes inside Flatpak ---------------------------------------------------
+ *
+ * Inside Flatpak every account's secrets share one file, which libsecret
+ * writes whole from what it read. Two things follow for each write, a
+ * save's or a clear's:
+ *
+ * - libsecret refuses ("The file was externally modified") when another
+ *   process wrote the file meanwhile, say a `tokendesk token` renewing
+ *   another account: the file is read again and the write done again on
+ *   top of it, or what that process wrote would be lost.
+ * - its check that nobody wrote the file and its rename are two steps, and
+ *   two processes writing two accounts at once could both pass the check:
+ *   the later rename lost the other account's new tokens (one run of the
+ *   flatpak suite in about twenty). So a write holds a lock on the whole
+ *   file, beside the accounts' locks (always taken after an account's,
+ *   never before), and reads the file again under it. */
+#define MAX_CONFLICTS 3
+#define FILE_LOCK_NAME "keyring-file"
+
+typedef void (*WriteStart) (GTask *task);
+
+typedef struct
+{
+  GTask          *task;
+  WriteStart      start;
+  TdAccountLock **file_lock;  /* in the task's data */
+} FileStep;
+
+static FileStep *
+file_step_new (GTask          *task,
+               WriteStart      start,
+               TdAccountLock **file_lock)
+{
+  FileStep *step = g_new0 (FileStep, 1);
+
+  step->task = g_object_ref (task);
+  step->start = start;
+  step->file_lock = file_lock;
+  return step;
+}
+
+static void
+file_step_free (FileStep *step)
+{
+  g_object_unref (step->task);
+  g_free (step);
+}
+
+static void
+file_reopened_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  FileStep *step = user_data;
+  GError *error = NULL;
+
+  if (!td_keyring_backend_open_finish (result, &error))
+    g_task_return_error (step->task, error);
+  else
+    step->start (step->task);
+
+  file_step_free (step);
+}
+
+/* TRUE when ERROR was a conflict on the file and START runs again on the
+ * file as it is now. */
+static gboolean
+keyring_file_retry (GTask        *task,
+                    guint        *conflicts,
+                    const GError *error,
+                    WriteStart    start)
+{
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG) || *conflicts >= MAX_CONFLICTS)
+    return FALSE;
+
+  g_debug ("The keyring file changed under us: reading it again");
+  (*conflicts)++;
+  td_keyring_backend_open_async (TRUE, g_task_get_cancellable (task), file_reopened_cb,
+                                 file_step_new (task, start, NULL));
+  return TRUE;
+}
+
+static void
+file_locked_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  FileStep *step = user_data;
+  GError *error = NULL;
+
+  *step->file_lock = td_account_lock_acquire_finish (result, &error);
+  if (*step->file_lock == NULL)
+    {
+      g_task_return_error (step->task, error);
+      file_step_free (step);
+      return;
+    }
+
+  td_keyring_backend_open_async (TRUE, g_task_get_cancellable (step->task), file_reopened_cb,
+                                 step);
+}
+
+/* TRUE when the write has to wait for the file's lock (inside Flatpak, the
+ * first time): START runs again once it is held, FILE_LOCK set. */
+static gboolean
+keyring_file_lock (GTask          *task,
+                   TdAccountLock **file_lock,
+                   WriteStart      start)
+{
+  if (*file_lock != NULL || !td_keyring_backend_is_file ())
+    return FALSE;
+
+  td_account_lock_acquire_async (FILE_LOCK_NAME, g_task_get_cancellable (task), file_locked_cb,
+                                 file_step_new (task, start, file_lock));
+  return TRUE;
+}
+
 /* Clear ------------------------------------------------------------------ */
+
+typedef struct
+{
+  char          *account_id;
+  guint          conflicts;
+  TdAccountLock *file_lock;  /* inside Flatpak, as a save's (below) */
+} Clear;
+
+static void
+clear_free (Clear *clear)
+{
+  g_free (clear->account_id);
+  g_clear_pointer (&clear->file_lock, td_account_lock_release);
+  g_free (clear);
+}
+
+static void clear_start (GTask *task);
 
 static void
 cleared_cb (GObject      *object,
@@ -1437,12 +1571,17 @@ cleared_cb (GObject      *object,
             gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  Clear *clear = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
   /* FALSE without an error: there was nothing to clear. */
   if (!secret_password_clear_finish (result, &error) && error != NULL)
-    g_task_return_error (task, map_error (g_steal_pointer (&error),
-                                          g_task_get_cancellable (task)));
+    {
+      if (keyring_file_retry (task, &clear->conflicts, error, clear_start))
+        return;
+      g_task_return_error (task, map_error (g_steal_pointer (&error),
+                                            g_task_get_cancellable (task)));
+    }
   else
     g_task_return_boolean (task, TRUE);
 }
@@ -1453,7 +1592,7 @@ clear_searched_cb (GObject      *object,
                    gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  const char *account_id = g_task_get_task_data (task);
+  Clear *clear = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
   GList *items;
@@ -1477,15 +1616,31 @@ clear_searched_cb (GObject      *object,
 
   /* Every item of the account, of either format. */
   secret_password_clear (get_schema (), cancellable, cleared_cb, g_object_ref (task),
-                         "account", account_id,
+                         "account", clear->account_id,
                          NULL);
 }
 
 static void
 clear_start (GTask *task)
 {
-  search_items_async (g_task_get_task_data (task), SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+  Clear *clear = g_task_get_task_data (task);
+
+  if (keyring_file_lock (task, &clear->file_lock, clear_start))
+    return;
+
+  search_items_async (clear->account_id, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
                       g_task_get_cancellable (task), clear_searched_cb, g_object_ref (task));
+}
+
+static void
+clear_submit (Call       *call,
+              const char *account_id)
+{
+  Clear *clear = g_new0 (Clear, 1);
+
+  clear->account_id = g_strdup (account_id);
+  g_task_set_task_data (call->inner, clear, (GDestroyNotify)clear_free);
+  call_submit (call, clear_start);
 }
 
 void
@@ -1502,9 +1657,7 @@ td_token_store_clear_async (TdTokenStore        *self,
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   call = call_new (self, cancellable, callback, user_data, td_token_store_clear_async, NULL);
-  g_task_set_task_data (call->inner, g_strdup (account_id), g_free);
-
-  call_submit (call, clear_start);
+  clear_submit (call, account_id);
 }
 
 gboolean
@@ -1567,47 +1720,6 @@ legacy_cleared_cb (GObject      *object,
 
 static void save_start (GTask *task);
 
-/* Inside Flatpak libsecret writes its whole file from what it read, and
- * refuses ("The file was externally modified") when another process wrote
- * it meanwhile, say a `tokendesk token` renewing another account: the
- * file is read again and the write done again on top of it, or the
- * tokens just renewed would be lost. */
-#define MAX_CONFLICTS 3
-
-static void
-save_reopened_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (!td_keyring_backend_open_finish (result, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  save_start (task);
-}
-
-static gboolean
-save_retry_on_conflict (GTask        *task,
-                        const GError *error)
-{
-  Save *save = g_task_get_task_data (task);
-
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WRONG_ETAG) ||
-      save->conflicts >= MAX_CONFLICTS)
-    return FALSE;
-
-  g_debug ("Account %s: the keyring file changed under us: reading it again", save->account_id);
-  save->conflicts++;
-  td_keyring_backend_open_async (TRUE, g_task_get_cancellable (task), save_reopened_cb,
-                                 g_object_ref (task));
-  return TRUE;
-}
-
 static void
 stored_cb (GObject      *object,
            GAsyncResult *result,
@@ -1618,7 +1730,7 @@ stored_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   if (!secret_password_store_finish (result, &error) &&
-      save_retry_on_conflict (task, error))
+      keyring_file_retry (task, &save->conflicts, error, save_start))
     return;
 
   /* Not needed any more: wipe it now rather than when the call ends. */
@@ -1647,47 +1759,13 @@ stored_cb (GObject      *object,
                            NULL);
 }
 
-/* Inside Flatpak every account's secrets share one file, which libsecret
- * writes whole from what it read; its check that nobody wrote the file
- * meanwhile and its rename are two steps, and two processes renewing two
- * accounts at once could both pass the check: the later rename lost the
- * other account's new tokens (one run of the flatpak suite in about
- * twenty). So a write holds a lock on the whole file, beside the
- * accounts' locks (always taken after an account's, never before), and
- * reads the file again under it. */
-#define FILE_LOCK_NAME "keyring-file"
-
-static void
-file_locked_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Save *save = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  save->file_lock = td_account_lock_acquire_finish (result, &error);
-  if (save->file_lock == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  td_keyring_backend_open_async (TRUE, g_task_get_cancellable (task), save_reopened_cb,
-                                 g_steal_pointer (&task));
-}
-
 static void
 save_start (GTask *task)
 {
   Save *save = g_task_get_task_data (task);
 
-  if (save->file_lock == NULL && td_keyring_backend_is_file ())
-    {
-      td_account_lock_acquire_async (FILE_LOCK_NAME, g_task_get_cancellable (task),
-                                     file_locked_cb, g_object_ref (task));
-      return;
-    }
+  if (keyring_file_lock (task, &save->file_lock, save_start))
+    return;
 
   secret_password_store (get_schema (), SECRET_COLLECTION_DEFAULT, save->label, save->data,
                          g_task_get_cancellable (task), stored_cb, g_object_ref (task),
@@ -1717,8 +1795,7 @@ td_token_store_save_async (TdTokenStore          *self,
   /* Nothing left to keep: no empty item, none at all. */
   if (td_stored_secrets_is_empty (secrets))
     {
-      g_task_set_task_data (call->inner, g_strdup (td_account_get_id (account)), g_free);
-      call_submit (call, clear_start);
+      clear_submit (call, td_account_get_id (account));
       return;
     }
 
