@@ -108,6 +108,54 @@ test_duplicate_key (void)
   g_unlink (path);
 }
 
+/* Line ends of "\r\n", "\r\r\n" and "\r" at the very end, as an editor
+ * or a copy between systems leaves them: the account loads, and the file
+ * a first save writes is the one every later save writes again. GKeyFile
+ * alone takes one carriage return off a line per save (found by
+ * fuzz-account-file). */
+static void
+test_carriage_returns (void)
+{
+  g_autofree char *path = write_file (
+    "# edited elsewhere\r\r\n"
+    "[TokenDesk]\r\nversion=1\r\n\r\r\r\n"
+    "[" ID_A "]\r\nname=Work\r\r\nvendor=logware\r\nusername=alice\r\n"
+    "notes=a\rb\r\r");
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;  /* the third save's */
+  g_autoptr(GError) error = NULL;
+
+  /* Each save changes the user back and forth, or nothing is written:
+   * the first and the third write the same account. */
+  for (guint save = 0; save < 3; save++)
+    {
+      g_autoptr(TdAccountList) list = load_list (path, &error);
+      TdAccount *work;
+
+      g_assert_no_error (error);
+      work = td_account_list_find_by_id (list, ID_A);
+      g_assert_nonnull (work);
+      g_assert_cmpstr (td_account_get_display_name (work), ==, "Work");
+      g_assert_cmpstr (td_account_get_username (work), ==, save == 1 ? "bob" : "alice");
+
+      td_account_set_username (work, save == 1 ? "alice" : "bob");
+      td_account_list_save_sync (list, NULL, &error);
+      g_assert_no_error (error);
+      if (save == 0)
+        first = read_file (path);
+      else if (save == 2)
+        second = read_file (path);
+    }
+
+  g_test_message ("%s", first);
+  /* Only the carriage return inside a line is left. */
+  g_assert_nonnull (strstr (first, "notes=a\rb\n"));
+  g_assert_null (strstr (first, "\r\n"));
+  g_assert_cmpstr (second, ==, first);
+
+  g_unlink (path);
+}
+
 /* What a newer minor version added, and what people wrote, stays. */
 static void
 test_unknown_keys_survive (void)
@@ -326,6 +374,7 @@ main (int   argc,
   g_test_add_func ("/account-file/duplicate-group", test_duplicate_group);
   g_test_add_func ("/account-file/duplicate-key", test_duplicate_key);
   g_test_add_func ("/account-file/unknown-keys-survive", test_unknown_keys_survive);
+  g_test_add_func ("/account-file/carriage-returns", test_carriage_returns);
   g_test_add_func ("/account-file/name-check", test_name_check);
   g_test_add_func ("/account-file/names-in-file", test_names_in_file);
   g_test_add_func ("/account-file/reload-keeps-objects", test_reload_keeps_objects);

@@ -102,6 +102,44 @@ parse_granted_lifetime (const char *text,
  * as one account made of both, and the next save would drop the other.
  * Look for them in the text itself: a group line is, after leading
  * blanks, '[' name ']'. Called on text GKeyFile has accepted. */
+/* GKeyFile takes one carriage return off the end of a line and keeps the
+ * rest of a run of them, which it writes back: a line ending in "\r\r"
+ * lost one more at each save, so no save was the last to change the file
+ * (found by tests/fuzz/fuzz-account-file). Every carriage return ending a
+ * line goes at once: what a first save writes, every later save writes
+ * again. One inside a line is left as it is. */
+static GBytes *
+strip_line_end_returns (GBytes *contents)
+{
+  gsize length;
+  const char *data = g_bytes_get_data (contents, &length);
+  GString *out;
+  gsize i = 0;
+
+  if (length == 0 || memchr (data, '\r', length) == NULL)
+    return g_bytes_ref (contents);
+
+  out = g_string_sized_new (length);
+  while (i < length)
+    {
+      gsize run_end = i;
+
+      while (run_end < length && data[run_end] == '\r')
+        run_end++;
+
+      if (run_end == i)
+        g_string_append_c (out, data[i++]);
+      else
+        {
+          if (run_end < length && data[run_end] != '\n')
+            g_string_append_len (out, data + i, run_end - i);
+          i = run_end;
+        }
+    }
+
+  return g_string_free_to_bytes (out);
+}
+
 static char *
 find_duplicate_group (const char *data,
                       gsize       length,
@@ -303,6 +341,7 @@ td_account_file_parse_entries (GBytes      *contents,
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GHashTable) names = NULL;
+  g_autoptr(GBytes) stripped = NULL;
   g_auto(GStrv) groups = NULL;
   gconstpointer data;
   gsize length;
@@ -312,7 +351,8 @@ td_account_file_parse_entries (GBytes      *contents,
   g_return_val_if_fail (contents != NULL, NULL);
   g_return_val_if_fail (where != NULL, NULL);
 
-  data = g_bytes_get_data (contents, &length);
+  stripped = strip_line_end_returns (contents);
+  data = g_bytes_get_data (stripped, &length);
 
 #define DAMAGED(fmt, ...) \
   G_STMT_START { \

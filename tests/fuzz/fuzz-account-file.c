@@ -157,8 +157,8 @@ check_round_trip (TdAccountList *list,
     }
 
   /* A file this version wrote comes back byte for byte. Not the first
-   * save: GKeyFile writes a carriage return ending an unknown key's value
-   * that it does not read back, so the first save may normalize. */
+   * save: GKeyFile writes what it read its own way ("key=value" for
+   * "key = value", for one), so the first save may normalize. */
   base_again = td_account_file_parse (saved, "saved.ini", &error);
   g_assert_no_error (error);
   saved_again = td_account_file_serialize (G_LIST_MODEL (again), base_again, NULL, NULL);
