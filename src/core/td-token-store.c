@@ -1281,6 +1281,19 @@ load_start (GTask *task)
                           NULL);
 }
 
+/* ACCOUNT_ID NULL: every account's items, in one search. */
+static void
+load_submit (Call       *call,
+             const char *account_id,
+             gboolean    search_only)
+{
+  Load *load = load_new (account_id);
+
+  load->search_only = search_only;
+  g_task_set_task_data (call->inner, load, (GDestroyNotify)load_free);
+  call_submit (call, load_start);
+}
+
 void
 td_token_store_load_async (TdTokenStore        *self,
                            TdAccount           *account,
@@ -1296,10 +1309,7 @@ td_token_store_load_async (TdTokenStore        *self,
 
   call = call_new (self, cancellable, callback, user_data, td_token_store_load_async,
                    (GDestroyNotify)td_stored_secrets_free);
-  g_task_set_task_data (call->inner, load_new (td_account_get_id (account)),
-                        (GDestroyNotify)load_free);
-
-  call_submit (call, load_start);
+  load_submit (call, td_account_get_id (account), FALSE);
 }
 
 void
@@ -1310,7 +1320,6 @@ td_token_store_scan_async (TdTokenStore        *self,
                            gpointer             user_data)
 {
   Call *call;
-  Load *load;
 
   g_return_if_fail (TD_IS_TOKEN_STORE (self));
   g_return_if_fail (TD_IS_ACCOUNT (account));
@@ -1318,11 +1327,7 @@ td_token_store_scan_async (TdTokenStore        *self,
 
   call = call_new (self, cancellable, callback, user_data, td_token_store_load_async,
                    (GDestroyNotify)td_stored_secrets_free);
-  load = load_new (td_account_get_id (account));
-  load->search_only = TRUE;
-  g_task_set_task_data (call->inner, load, (GDestroyNotify)load_free);
-
-  call_submit (call, load_start);
+  load_submit (call, td_account_get_id (account), TRUE);
 }
 
 TdStoredSecrets *
@@ -1343,18 +1348,13 @@ td_token_store_load_all_async (TdTokenStore        *self,
                                gpointer             user_data)
 {
   Call *call;
-  Load *load;
 
   g_return_if_fail (TD_IS_TOKEN_STORE (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   call = call_new (self, cancellable, callback, user_data, td_token_store_load_all_async,
                    (GDestroyNotify)g_hash_table_unref);
-  load = load_new (NULL);
-  load->search_only = TRUE;
-  g_task_set_task_data (call->inner, load, (GDestroyNotify)load_free);
-
-  call_submit (call, load_start);
+  load_submit (call, NULL, TRUE);
 }
 
 GHashTable *
