@@ -13,6 +13,7 @@
 #include "td-account-file.h"
 #include "td-error.h"
 #include "td-fuzz.h"
+#include "td-test-account.h"
 
 static GFile *list_file;
 
@@ -36,18 +37,7 @@ assert_same_definition (TdAccount *a,
                         TdAccount *b)
 {
   g_assert_cmpstr (td_account_get_id (a), !=, td_account_get_id (b));
-  g_assert_cmpstr (td_account_get_vendor (a), ==, td_account_get_vendor (b));
-  g_assert_cmpstr (td_account_get_display_name (a), ==, td_account_get_display_name (b));
-  g_assert_cmpstr (td_account_get_username (a), ==, td_account_get_username (b));
-  g_assert_cmpstr (td_account_get_endpoint (a), ==, td_account_get_endpoint (b));
-  g_assert_cmpint (td_account_get_hand_out (a), ==, td_account_get_hand_out (b));
-  g_assert_cmpint (td_account_get_remember_password (a), ==,
-                   td_account_get_remember_password (b));
-  g_assert_cmpint (td_account_get_admin_token (a), ==, td_account_get_admin_token (b));
-  g_assert_cmpint (td_account_get_renew_automatically (a), ==,
-                   td_account_get_renew_automatically (b));
-  g_assert_cmpuint (td_account_get_assumed_lifetime (a), ==,
-                    td_account_get_assumed_lifetime (b));
+  td_test_assert_same_settings (a, b);
 }
 
 int

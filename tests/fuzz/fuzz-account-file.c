@@ -21,6 +21,7 @@
 #include "td-account-list.h"
 #include "td-error.h"
 #include "td-fuzz.h"
+#include "td-test-account.h"
 
 static char *input_path;
 static char *saved_path;
@@ -105,18 +106,7 @@ assert_same_account (TdAccount *a,
                      TdAccount *b)
 {
   g_assert_cmpstr (td_account_get_id (a), ==, td_account_get_id (b));
-  g_assert_cmpstr (td_account_get_vendor (a), ==, td_account_get_vendor (b));
-  g_assert_cmpstr (td_account_get_display_name (a), ==, td_account_get_display_name (b));
-  g_assert_cmpstr (td_account_get_username (a), ==, td_account_get_username (b));
-  g_assert_cmpstr (td_account_get_endpoint (a), ==, td_account_get_endpoint (b));
-  g_assert_cmpint (td_account_get_hand_out (a), ==, td_account_get_hand_out (b));
-  g_assert_cmpint (td_account_get_remember_password (a), ==,
-                   td_account_get_remember_password (b));
-  g_assert_cmpint (td_account_get_admin_token (a), ==, td_account_get_admin_token (b));
-  g_assert_cmpint (td_account_get_renew_automatically (a), ==,
-                   td_account_get_renew_automatically (b));
-  g_assert_cmpuint (td_account_get_assumed_lifetime (a), ==,
-                    td_account_get_assumed_lifetime (b));
+  td_test_assert_same_settings (a, b);
   g_assert_cmpuint (td_account_get_granted_lifetime (a), ==,
                     td_account_get_granted_lifetime (b));
 }
