@@ -368,6 +368,29 @@ granted_lifetime_notify_cb (TdAccount  *account,
   data->stored_first = g_strcmp0 (stored, data->token_before) != 0;
 }
 
+/* TRUE when the test was skipped: it needs the real keyring of
+ * tests/headless-session, and it looks items up, which valgrind cannot
+ * run: every lookup that finds an item loses 64 bytes of its D-Bus reply
+ * inside libsecret 0.20.5 (the same with secret_password_lookup_sync ()
+ * alone), and valgrind would count the library's leak as ours. */
+static gboolean
+skip_keyring_lookups (void)
+{
+  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
+    {
+      g_test_skip ("needs the keyring of tests/headless-session");
+      return TRUE;
+    }
+
+  if (g_getenv ("TD_TEST_VALGRIND") != NULL)
+    {
+      g_test_skip ("libsecret 0.20.5 leaks a reply per lookup");
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
 /* The rotated tokens reach the keyring before anything else happens: the
  * first thing anyone hears of the renewal (here, the granted lifetime that
  * changed) finds them stored. */
@@ -381,21 +404,9 @@ test_store_first (void)
   StoreFirst data = { 0 };
   gulong handler;
 
-  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
-    {
-      g_test_skip ("needs the keyring of tests/headless-session");
-      return;
-    }
-
-  /* Every lookup that finds an item loses 64 bytes of its D-Bus reply
-   * inside libsecret 0.20.5 (the same with secret_password_lookup_sync ()
-   * alone), and this test looks the item up to compare: valgrind would
-   * count the library's leak as ours. */
-  if (g_getenv ("TD_TEST_VALGRIND") != NULL)
-    {
-      g_test_skip ("libsecret 0.20.5 leaks a reply per lookup");
-      return;
-    }
+  /* It looks the item up to compare. */
+  if (skip_keyring_lookups ())
+    return;
 
   td_test_sim_reset (sim);
   td_test_sim_config (sim, "{\"vendor\":\"coverwhale\",\"lifetime_s\":600}");
@@ -451,18 +462,9 @@ test_load_after_interrupted_renewal (void)
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (g_getenv ("TD_HEADLESS_SESSION") == NULL)
-    {
-      g_test_skip ("needs the keyring of tests/headless-session");
-      return;
-    }
-
-  /* Loading looks the item up: see test_store_first (). */
-  if (g_getenv ("TD_TEST_VALGRIND") != NULL)
-    {
-      g_test_skip ("libsecret 0.20.5 leaks a reply per lookup");
-      return;
-    }
+  /* Loading looks the item up. */
+  if (skip_keyring_lookups ())
+    return;
 
   td_test_sim_reset (sim);
   g_assert_true (td_test_manager_sign_in (manager, account, "alice-password", &error));
