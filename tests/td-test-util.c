@@ -306,6 +306,22 @@ td_test_assert_td_error_impl (const char   *strloc,
     g_error ("%s: the message does not contain “%s”: %s", strloc, text, error->message);
 }
 
+void
+td_test_assert_clock_said (const char *text,
+                           gint64      offset)
+{
+  g_autofree char *exact = NULL;
+  g_autofree char *late = NULL;
+
+  exact = g_strdup_printf ("clock is %" G_GINT64_FORMAT " s %s", ABS (offset),
+                           offset > 0 ? "ahead" : "behind");
+  late = g_strdup_printf ("clock is %" G_GINT64_FORMAT " s %s", ABS (offset + 1),
+                          offset + 1 > 0 ? "ahead" : "behind");
+
+  if (strstr (text, exact) == NULL && strstr (text, late) == NULL)
+    g_error ("expected “%s” or “%s”, got: %s", exact, late, text);
+}
+
 /* A private session bus -------------------------------------------------- */
 
 void

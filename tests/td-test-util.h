@@ -112,6 +112,14 @@ void        td_test_assert_td_error_impl (const char      *strloc,
                                           const char      *vendor_name,
                                           const char      *text);
 
+/* Asserts text says this computer's clock is offset seconds off the
+ * vendor's (ours minus theirs: below zero, behind). The Date header counts
+ * whole seconds and the answer takes time to arrive, so what is read is
+ * offset or one second more (offset 7200 behind reads 7200 or 7199 s
+ * behind), never anything else. */
+void        td_test_assert_clock_said (const char      *text,
+                                       gint64           offset);
+
 /* A private session bus of the test's own: dbus-daemon, and with_keyring
  * an unlocked gnome-keyring on it (as tests/headless-session starts it).
  * service_dir, if not NULL, is where the bus finds what it may activate;
